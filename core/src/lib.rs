@@ -1,0 +1,79 @@
+//! # gunyah-msgq
+//!
+//! A `no_std` client for Gunyah hypervisor message queues (msgq): the inter-VM channel a guest
+//! uses to talk to other VMs and to Gunyah's resource manager.
+//!
+//! The crate holds:
+//! - the traits a platform implements: [`Hypercall`] (the raw msgq hypercalls, returning raw
+//!   output registers) and [`IrqLine`] (a vIRQ line the queue masks and unmasks);
+//! - the client channel trait [`Mailbox`], in the style of embedded-hal 1.0;
+//! - the error model: every hypervisor code as [`GunyahError`], the crate's [`Error`], and the
+//!   errno remap for FFI;
+//! - [`abi`]: the one place hypercall outputs are decoded and validated;
+//! - [`MsgQueue`]: the message queue state machine, written once for every backend.
+//!
+//! ```
+//! # use gunyah_msgq::*;
+//! # use core::num::NonZeroU8;
+//! # struct Hvc;
+//! # impl Hypercall for Hvc {
+//! #     fn msgq_send(&self, _: CapId, _: &[u8], _: SendFlags) -> RawOutput { RawOutput::sent(true) }
+//! #     fn msgq_receive(&self, _: CapId, _: &mut [u8]) -> RawOutput { RawOutput::error(60) }
+//! #     fn msgq_flush(&self, _: CapId) -> RawOutput { RawOutput::error(0) }
+//! # }
+//! # #[derive(Clone, Copy)] struct Line;
+//! # impl IrqLine for Line { fn enable(&self) {} fn disable(&self) {} }
+//! // A queue pair in a static, like the resource manager's link (240-byte messages, depth 8).
+//! static RM: MsgQueue<Hvc, Line, RM_MSG_SIZE> = MsgQueue::duplex(
+//!     Hvc,
+//!     TxConfig::new(CapId(0x10), Line),
+//!     RxConfig::new(CapId(0x11), Line, NonZeroU8::new(8).unwrap()),
+//! );
+//!
+//! // Platform interrupt handlers call the entry points:
+//! fn tx_irq() { RM.on_tx_interrupt() }
+//! fn rx_irq() { let _ = RM.on_rx_interrupt(|msg| { /* handle msg */ }); }
+//!
+//! RM.start(|_msg| {})?;
+//! match RM.try_send(b"hello", SendFlags::PUSH)? {
+//!     SendOutcome::Sent { not_full } => assert!(not_full),
+//!     SendOutcome::WouldBlock => { /* keep the message; retry after the TX event */ }
+//! }
+//! # Ok::<(), Error>(())
+//! ```
+//!
+//! Library crates never pick a `critical-section` implementation: the final binary does
+//! (`critical-section/std` in host tests, a platform crate on targets).
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(any(test, feature = "mock"))]
+extern crate std;
+
+pub mod abi;
+mod cap;
+mod error;
+mod hypercall;
+mod irq;
+pub mod mailbox;
+mod queue;
+mod stats;
+mod sync;
+
+pub use cap::{CapId, SendFlags};
+pub use error::{AbiViolation, Direction, Error, GunyahError, errno};
+pub use hypercall::{Hypercall, RawOutput};
+pub use irq::{IrqLine, Trigger};
+pub use mailbox::{ErrorKind, ErrorType, Mailbox, RecvOutcome, SendOutcome};
+pub use queue::{
+    DrainOutcome, MAX_MSG_SIZE, MsgQueue, RM_MSG_SIZE, RxConfig, TxConfig, TxState, WaitPolicy,
+};
+pub use stats::Stats;
+
+/// mockall mocks of [`Hypercall`] and [`IrqLine`], for driving your own code (feature `mock`).
+#[cfg(feature = "mock")]
+pub mod mock {
+    pub use crate::hypercall::MockHypercall;
+    pub use crate::irq::MockIrqLine;
+}

@@ -1,0 +1,166 @@
+//! The receive path: RX interrupt → bounded drain into the queue's buffer → callback; plus
+//! `poll_rx` and `try_recv`.
+//!
+//! One drain runs at a time. The drain buffer sits behind a try-lock: the caller that gets it
+//! drains and runs the callbacks (with no critical section held, so a callback may send); a
+//! caller that finds it taken sets `rx_pending` and returns, and the holder looks at
+//! `rx_pending` again before and after it lets go, so that request is never dropped.
+//!
+//! A drain ends at EMPTY or `more = false`, and makes at most `depth + 1` receives. When it
+//! hits that bound, or a receive fails, `rx_pending` stays set: with an edge-triggered line no
+//! new edge comes for messages already queued, so the owner must call `poll_rx`.
+
+use super::MsgQueue;
+use crate::abi::RecvReply;
+use crate::error::Error;
+use crate::hypercall::Hypercall;
+use crate::irq::IrqLine;
+use crate::mailbox::RecvOutcome;
+use crate::sync::Ordering;
+
+/// How a drain ended.
+#[must_use]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DrainOutcome {
+    /// The queue was seen empty; `delivered` messages went to the callback.
+    Done {
+        /// Messages handed to the callback.
+        delivered: usize,
+    },
+    /// The drain hit its bound of `depth + 1` receives with messages still queued; RX stays
+    /// pending: call [`MsgQueue::poll_rx`] to continue.
+    Pending {
+        /// Messages handed to the callback.
+        delivered: usize,
+    },
+    /// Another drain is running (on another CPU, or this callback's caller); it will pick
+    /// these messages up before it ends.
+    Deferred,
+}
+
+impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
+    /// The RX interrupt entry point: call it from the platform's handler for the RX vIRQ.
+    ///
+    /// Drains the RX queue, handing each message to `on_msg` as a slice borrowed for the
+    /// call. `on_msg` runs with no critical section held; it may call
+    /// [`try_send`](Self::try_send) (to answer a ping, say) but must not block.
+    ///
+    /// A malformed reply (a size larger than the buffer, a zero-length message) is counted and
+    /// skipped, and the drain goes on.
+    ///
+    /// # Errors
+    /// - [`Error::RxStuck`]: the head message cannot be read; the drain stopped at once and RX
+    ///   stays pending. The owner decides (for example [`flush_rx`](Self::flush_rx)).
+    /// - [`Error::Hypervisor`]: a receive failed with anything but EMPTY; RX stays pending.
+    /// - [`Error::Closed`] after shutdown (nothing is done), [`Error::NotConfigured`] on a
+    ///   send-only endpoint.
+    pub fn on_rx_interrupt(&self, on_msg: impl FnMut(&[u8])) -> Result<DrainOutcome, Error> {
+        if let Some(rx) = &self.rx {
+            rx.irq.acknowledge();
+        }
+        self.drain(on_msg, true)
+    }
+
+    /// Continues draining when [`rx_pending`](Self::rx_pending) is set (or at any time: on an
+    /// empty queue it costs one receive). Same contract as
+    /// [`on_rx_interrupt`](Self::on_rx_interrupt).
+    pub fn poll_rx(&self, on_msg: impl FnMut(&[u8])) -> Result<DrainOutcome, Error> {
+        self.drain(on_msg, false)
+    }
+
+    pub(super) fn drain(
+        &self,
+        mut on_msg: impl FnMut(&[u8]),
+        from_interrupt: bool,
+    ) -> Result<DrainOutcome, Error> {
+        let rx = self.rx()?;
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
+        let budget = usize::from(rx.depth.get()) + 1;
+        let mut receives = 0;
+        let mut delivered = 0;
+        // Announce the request first: if a drain is running, it will see this.
+        self.rx_pending.store(true, Ordering::Release);
+        loop {
+            let Some(mut buf) = self.rx_buf.try_lock() else {
+                return Ok(DrainOutcome::Deferred);
+            };
+            while self.rx_pending.swap(false, Ordering::AcqRel) {
+                loop {
+                    if receives == budget {
+                        self.rx_pending.store(true, Ordering::Release);
+                        return Ok(DrainOutcome::Pending { delivered });
+                    }
+                    if self.is_closed() {
+                        return Err(Error::Closed);
+                    }
+                    receives += 1;
+                    let raw = self.hyp.msgq_receive(rx.cap, &mut buf[..]);
+                    match RecvReply::decode(raw, MAX) {
+                        Ok(RecvReply::Message { len, more }) => {
+                            self.counters.received.bump();
+                            delivered += 1;
+                            on_msg(&buf[..len]);
+                            if !more {
+                                break;
+                            }
+                        }
+                        Ok(RecvReply::Empty) => {
+                            if from_interrupt && receives == 1 {
+                                self.counters.spurious_rx.bump();
+                            }
+                            break;
+                        }
+                        Err(Error::Abi(_)) => self.counters.malformed.bump(),
+                        Err(e) => {
+                            self.counters.faults.bump();
+                            self.rx_pending.store(true, Ordering::Release);
+                            return Err(e);
+                        }
+                    }
+                }
+            }
+            drop(buf);
+            // A caller that found the lock taken after our last look has set `rx_pending` and
+            // left: take its request up now that the lock is free.
+            if !self.rx_pending.load(Ordering::Acquire) {
+                return Ok(DrainOutcome::Done { delivered });
+            }
+        }
+    }
+
+    /// Receives one message into `buf`, which must hold at least `MAX` bytes. See
+    /// [`Mailbox::try_recv`](crate::Mailbox::try_recv) for the contract.
+    ///
+    /// # Errors
+    /// [`Error::NotConfigured`], [`Error::BufferTooSmall`] and [`Error::Closed`] before any
+    /// hypercall; [`Error::RxStuck`], [`Error::Abi`] and [`Error::Hypervisor`] from the reply.
+    pub fn try_recv(&self, buf: &mut [u8]) -> Result<RecvOutcome, Error> {
+        let rx = self.rx()?;
+        if buf.len() < MAX {
+            return Err(Error::BufferTooSmall {
+                len: buf.len(),
+                required: MAX,
+            });
+        }
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
+        let raw = self.hyp.msgq_receive(rx.cap, buf);
+        match RecvReply::decode(raw, buf.len()) {
+            Ok(RecvReply::Message { len, more }) => {
+                self.counters.received.bump();
+                Ok(RecvOutcome::Received { len, more })
+            }
+            Ok(RecvReply::Empty) => Ok(RecvOutcome::Empty),
+            Err(e) => {
+                match e {
+                    Error::Abi(_) => self.counters.malformed.bump(),
+                    _ => self.counters.faults.bump(),
+                }
+                Err(e)
+            }
+        }
+    }
+}
