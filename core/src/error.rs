@@ -260,8 +260,6 @@ impl GunyahError {
         -match self {
             Unimplemented => errno::EOPNOTSUPP,
             Retry | MsgqueueFull | MsgqueueEmpty => errno::EAGAIN,
-            ArgumentInvalid | ArgumentSize | ArgumentAlignment | AddrOverflow | AddrUnderflow
-            | AddrInvalid => errno::EINVAL,
             Nomem => errno::ENOMEM,
             Denied
             | CspaceCapNull
@@ -270,7 +268,33 @@ impl GunyahError {
             | CspaceInsufficientRights => errno::EACCES,
             Busy | Idle | CspaceFull => errno::EBUSY,
             VirqBound | VirqNotBound => errno::EIO,
-            _ => errno::EINVAL,
+            // Listed in full rather than as `_`, so that a new variant needs a decision.
+            ArgumentInvalid
+            | ArgumentSize
+            | ArgumentAlignment
+            | AddrOverflow
+            | AddrUnderflow
+            | AddrInvalid
+            | Noresources
+            | AddrOverlap
+            | AddrNotFound
+            | ObjectState
+            | ObjectConfig
+            | ObjectConfigured
+            | Failure
+            | StringTruncated
+            | StringReachedEnd
+            | StringInvalidFormat
+            | StringMissingPlaceholder
+            | StringMissingArgument
+            | AllocatorRangeOverlapping
+            | AllocatorMemInuse
+            | MemdbEmpty
+            | MemdbNotOwner
+            | MemextentMappingsFull
+            | MemextentType
+            | ExistingMapping
+            | Unknown(_) => errno::EINVAL,
         }
     }
 }
@@ -304,7 +328,10 @@ pub enum AbiViolation {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Error {
-    /// The hypervisor returned this error code. Never `MsgqueueFull` or `MsgqueueEmpty`.
+    /// The hypervisor returned this error code. A send never reports `MsgqueueFull` and a
+    /// receive never reports `MsgqueueEmpty` this way (they are the `WouldBlock` and `Empty`
+    /// outcomes); the other one, which the hypervisor has no reason to return for that call,
+    /// is passed on as it came.
     Hypervisor(GunyahError),
     /// The message is empty; it was not sent.
     EmptyMessage,

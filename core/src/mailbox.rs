@@ -80,7 +80,7 @@ pub enum SendOutcome {
 pub enum RecvOutcome {
     /// A message of `len` bytes is at the start of the buffer.
     Received {
-        /// The message's length, `1..=` the queue's maximum.
+        /// The message's length, `1..=buf.len()`.
         len: usize,
         /// Whether more messages were queued behind it.
         more: bool,

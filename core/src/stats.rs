@@ -11,7 +11,7 @@ pub struct Stats {
     pub received: u32,
     /// Sends that found the queue full (`WouldBlock`).
     pub would_block: u32,
-    /// TX interrupts that arrived while the queue was not `Full`.
+    /// TX interrupts that arrived while the queue was `Ready` (not waiting for room).
     pub spurious_tx: u32,
     /// RX interrupts whose drain found the queue empty at once.
     pub spurious_rx: u32,
