@@ -82,7 +82,10 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
         let mut delivered = 0;
         // Announce the request first: if a drain is running, it will see this.
         self.rx_pending.store(true, Ordering::Release);
-        loop {
+        // Each pass ends by dropping the lock; the loop condition then looks at `rx_pending`
+        // again: a caller that found the lock taken after our last look has set it and left,
+        // so its request is taken up here, now that the lock is free.
+        while self.rx_pending.load(Ordering::Acquire) {
             let Some(mut buf) = self.rx_buf.try_lock() else {
                 return Ok(DrainOutcome::Deferred);
             };
@@ -121,13 +124,8 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
                     }
                 }
             }
-            drop(buf);
-            // A caller that found the lock taken after our last look has set `rx_pending` and
-            // left: take its request up now that the lock is free.
-            if !self.rx_pending.load(Ordering::Acquire) {
-                return Ok(DrainOutcome::Done { delivered });
-            }
         }
+        Ok(DrainOutcome::Done { delivered })
     }
 
     /// Receives one message into `buf`, which must hold at least `MAX` bytes. See
