@@ -1,0 +1,278 @@
+//! Capabilities and the hypervisor dispatch of the pure model.
+
+use gunyah_msgq::{CapId, GunyahError, RawOutput, SendFlags};
+use gunyah_msgq_mock::model::{
+    CSpace, CspaceError, Dispatch, HOLDOFF_UNCHANGED, Hyp, HypError, LineKind, LineSignal, Object,
+    QueueConfig, QueueId, Rights, VmId,
+};
+
+const A: VmId = VmId(1);
+const B: VmId = VmId(2);
+
+type SmallHyp = Hyp<2, 8, 8, 240>;
+
+/// A hypervisor with a link between A and B.
+fn linked() -> (SmallHyp, gunyah_msgq_mock::model::LinkCaps) {
+    let mut hyp = SmallHyp::new();
+    let ab = hyp.create_queue(QueueConfig::RM_LINK).unwrap();
+    let ba = hyp.create_queue(QueueConfig::RM_LINK).unwrap();
+    let link = hyp.connect(A, B, ab, ba).unwrap();
+    (hyp, link)
+}
+
+fn failed(d: Dispatch, e: GunyahError) {
+    assert_eq!(
+        d.raw,
+        RawOutput::error(e.code()),
+        "outputs are zero except x0"
+    );
+    assert_eq!(d.queue, None);
+    assert_eq!(d.signals().count(), 0);
+}
+
+#[test]
+fn link_caps_follow_the_resource_manager() {
+    let (hyp, link) = linked();
+    assert_eq!(link.a.tx_queue, link.b.rx_queue);
+    assert_eq!(link.a.rx_queue, link.b.tx_queue);
+    assert_ne!(link.a.tx_queue, link.a.rx_queue);
+    let caps = [link.a.tx_cap, link.a.rx_cap, link.b.tx_cap, link.b.rx_cap];
+    for (i, c) in caps.iter().enumerate() {
+        assert!(caps[i + 1..].iter().all(|d| d != c), "cap ids are unique");
+    }
+    let a_tx = hyp.cspace().get(A, link.a.tx_cap).unwrap();
+    assert_eq!(a_tx.rights, Rights::SEND);
+    assert_eq!(a_tx.object, Object::Msgq(link.a.tx_queue));
+    assert_eq!(
+        hyp.cspace().get(A, link.a.rx_cap).unwrap().rights,
+        Rights::RECEIVE
+    );
+    assert_eq!(hyp.cspace().len(), 4);
+}
+
+#[test]
+fn dispatch_reports_queue_and_edges() {
+    let (mut hyp, link) = linked();
+    let d = hyp.send(A, link.a.tx_cap, b"hi", SendFlags::NONE);
+    assert_eq!(d.raw, RawOutput::sent(true));
+    assert_eq!(d.queue, Some(link.a.tx_queue));
+    assert_eq!(
+        d.asserted().collect::<Vec<_>>(),
+        [(link.a.tx_queue, LineKind::Rx)]
+    );
+    let mut buf = [0u8; 240];
+    let d = hyp.receive(B, link.b.rx_cap, &mut buf);
+    assert_eq!(d.raw, RawOutput::received(2, false));
+    assert_eq!(d.asserted().count(), 0);
+    assert_eq!(&buf[..2], b"hi");
+    // Flush by the receiver: TX asserted, RX cleared.
+    let _ = hyp.send(A, link.a.tx_cap, b"x", SendFlags::NONE);
+    let d = hyp.flush(B, link.b.rx_cap);
+    assert_eq!(
+        d.signals().collect::<Vec<_>>(),
+        [
+            (link.a.tx_queue, LineKind::Tx, LineSignal::Assert),
+            (link.a.tx_queue, LineKind::Rx, LineSignal::Clear)
+        ]
+    );
+    assert!(hyp.level(link.a.tx_queue, LineKind::Tx));
+    assert!(!hyp.level(QueueId(7), LineKind::Tx));
+}
+
+#[test]
+fn rights_are_checked() {
+    let (mut hyp, link) = linked();
+    let mut buf = [0u8; 240];
+    // A's RX cap has RECEIVE only, its TX cap SEND only.
+    failed(
+        hyp.send(A, link.a.rx_cap, b"x", SendFlags::NONE),
+        GunyahError::CspaceInsufficientRights,
+    );
+    failed(
+        hyp.receive(A, link.a.tx_cap, &mut buf),
+        GunyahError::CspaceInsufficientRights,
+    );
+    // A guest cannot flush its TX queue.
+    failed(
+        hyp.flush(A, link.a.tx_cap),
+        GunyahError::CspaceInsufficientRights,
+    );
+    failed(
+        hyp.configure_send(A, link.a.rx_cap, 1, HOLDOFF_UNCHANGED),
+        GunyahError::CspaceInsufficientRights,
+    );
+    failed(
+        hyp.configure_receive(A, link.a.tx_cap, 1, HOLDOFF_UNCHANGED),
+        GunyahError::CspaceInsufficientRights,
+    );
+    failed(
+        hyp.send_unreadable(A, link.a.rx_cap, 4, SendFlags::NONE),
+        GunyahError::CspaceInsufficientRights,
+    );
+    failed(
+        hyp.receive_unwritable(A, link.a.tx_cap),
+        GunyahError::CspaceInsufficientRights,
+    );
+    // Nothing reached a queue.
+    assert!(
+        hyp.queues()
+            .all(|(_, q)| q.is_empty() && q.stats() == Default::default())
+    );
+    // The right caps work.
+    assert_eq!(
+        hyp.configure_send(A, link.a.tx_cap, 1, HOLDOFF_UNCHANGED)
+            .raw
+            .x0,
+        0
+    );
+    assert_eq!(
+        hyp.configure_receive(A, link.a.rx_cap, 1, HOLDOFF_UNCHANGED)
+            .raw
+            .x0,
+        0
+    );
+}
+
+#[test]
+fn capability_lookup_errors() {
+    let (mut hyp, link) = linked();
+    // Unknown id, the invalid id, and another VM's capability: null in this cspace.
+    failed(
+        hyp.send(A, CapId(0xdead), b"x", SendFlags::NONE),
+        GunyahError::CspaceCapNull,
+    );
+    failed(
+        hyp.send(A, CapId::INVALID, b"x", SendFlags::NONE),
+        GunyahError::CspaceCapNull,
+    );
+    failed(
+        hyp.send(A, link.b.tx_cap, b"x", SendFlags::NONE),
+        GunyahError::CspaceCapNull,
+    );
+    failed(
+        hyp.send(VmId(9), link.a.tx_cap, b"x", SendFlags::NONE),
+        GunyahError::CspaceCapNull,
+    );
+    // Another object type.
+    let doorbell = hyp.grant_other(A, Rights::SEND | Rights::RECEIVE).unwrap();
+    failed(
+        hyp.send(A, doorbell, b"x", SendFlags::NONE),
+        GunyahError::CspaceWrongObjectType,
+    );
+    // Revoked, then deleted.
+    hyp.cspace_mut().revoke(A, link.a.tx_cap).unwrap();
+    failed(
+        hyp.send(A, link.a.tx_cap, b"x", SendFlags::NONE),
+        GunyahError::CspaceCapRevoked,
+    );
+    hyp.cspace_mut().delete(A, link.a.tx_cap).unwrap();
+    failed(
+        hyp.send(A, link.a.tx_cap, b"x", SendFlags::NONE),
+        GunyahError::CspaceCapNull,
+    );
+    assert_eq!(
+        hyp.cspace_mut().delete(A, link.a.tx_cap),
+        Err(CspaceError::NotFound(link.a.tx_cap))
+    );
+    // Lookup order: revoked before wrong type before rights.
+    hyp.cspace_mut().revoke(A, doorbell).unwrap();
+    failed(hyp.flush(A, doorbell), GunyahError::CspaceCapRevoked);
+}
+
+#[test]
+fn cspace_table_rules() {
+    let mut cs = CSpace::<3>::new();
+    assert!(cs.is_empty());
+    let q = Object::Msgq(QueueId(0));
+    cs.insert(A, CapId(5), q, Rights::SEND).unwrap();
+    // Same id in another VM is a different capability.
+    cs.insert(B, CapId(5), q, Rights::RECEIVE).unwrap();
+    assert_eq!(
+        cs.insert(A, CapId(5), q, Rights::SEND),
+        Err(CspaceError::Duplicate(CapId(5)))
+    );
+    assert_eq!(
+        cs.insert(A, CapId::INVALID, q, Rights::SEND),
+        Err(CspaceError::InvalidId)
+    );
+    let granted = cs.grant(A, q, Rights::SEND).unwrap();
+    assert_eq!(granted, CapId(CSpace::<3>::FIRST_ID));
+    assert_eq!(cs.grant(A, q, Rights::SEND), Err(CspaceError::Full));
+    assert_eq!(cs.free(), 0);
+    assert_eq!(cs.lookup_msgq(B, CapId(5), Rights::RECEIVE), Ok(QueueId(0)));
+    assert_eq!(
+        cs.lookup_msgq(B, CapId(5), Rights::SEND),
+        Err(GunyahError::CspaceInsufficientRights)
+    );
+    assert_eq!(CspaceError::Full.error(), GunyahError::CspaceFull);
+    assert!(
+        Rights::SEND
+            .union(Rights::RECEIVE)
+            .contains(Rights::RECEIVE)
+    );
+    assert_eq!(Rights::OBJECT_ACTIVATE.bits(), 0x8000_0000);
+    assert_eq!(
+        Rights::from_bits(0xC),
+        Rights::BIND_SEND | Rights::BIND_RECEIVE
+    );
+    // Granted ids skip ids chosen by hand.
+    let mut cs = CSpace::<4>::new();
+    cs.insert(A, CapId(CSpace::<4>::FIRST_ID), q, Rights::SEND)
+        .unwrap();
+    assert_eq!(
+        cs.grant(B, q, Rights::SEND),
+        Ok(CapId(CSpace::<4>::FIRST_ID + 1))
+    );
+}
+
+#[test]
+fn hypervisor_capacity_errors() {
+    let mut hyp = Hyp::<1, 5, 2, 8>::new();
+    assert_eq!(
+        hyp.create_queue(QueueConfig::new(3, 8)),
+        Err(HypError::Config(
+            gunyah_msgq_mock::model::ConfigError::DepthExceedsStorage { depth: 3, slots: 2 }
+        ))
+    );
+    let q = hyp.create_queue(QueueConfig::new(2, 8)).unwrap();
+    assert_eq!(
+        hyp.create_queue(QueueConfig::new(2, 8)),
+        Err(HypError::TooManyQueues)
+    );
+    assert_eq!(
+        hyp.grant(A, QueueId(1), Rights::SEND),
+        Err(HypError::NoSuchQueue(QueueId(1)))
+    );
+    assert_eq!(
+        hyp.connect(A, B, q, QueueId(4)),
+        Err(HypError::NoSuchQueue(QueueId(4)))
+    );
+    // Five slots: a link takes four; with two used, connect grants nothing.
+    hyp.grant(A, q, Rights::SEND).unwrap();
+    hyp.grant(B, q, Rights::RECEIVE).unwrap();
+    assert_eq!(
+        hyp.connect(A, B, q, q),
+        Err(HypError::Cspace(CspaceError::Full))
+    );
+    assert_eq!(hyp.cspace().len(), 2);
+    assert_eq!(HypError::TooManyQueues.error(), GunyahError::Nomem);
+    assert!(!HypError::NoSuchQueue(QueueId(1)).to_string().is_empty());
+}
+
+#[test]
+fn hypervisor_is_const_constructible() {
+    // Usable as a `static` initialiser (behind the caller's own lock) on bare metal.
+    static EMPTY: Hyp<4, 16, 8, 240> = Hyp::new();
+    assert_eq!(EMPTY.queues().count(), 0);
+    let mut hyp: Hyp<4, 16, 8, 240> = Hyp::default();
+    let q = hyp.create_queue(QueueConfig::RM_LINK).unwrap();
+    hyp.queue_mut(q)
+        .unwrap()
+        .set_mode(gunyah_msgq_mock::model::Mode::PublicSourceQuirks);
+    let cap = hyp.grant(A, q, Rights::SEND).unwrap();
+    // Quirk mode through dispatch: OK, nothing queued, no signal.
+    let d = hyp.send(A, cap, &[], SendFlags::PUSH);
+    assert_eq!(d.raw, RawOutput::sent(true));
+    assert_eq!(d.queue, Some(q));
+    assert_eq!(d.signals().count(), 0);
+}
