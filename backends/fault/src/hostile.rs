@@ -69,8 +69,11 @@ pub(crate) fn oversized(capacity: usize, excess: u64) -> RawOutput {
 }
 
 /// Inverts a boolean register's low byte, keeping its upper bits (which a decoder ignores).
+///
+/// Here and in [`junk`], the two parts of a register are added: they occupy disjoint bits, so
+/// `+` is `|` (and `^`), but unlike `|` it has no mutation that gives the same value.
 pub(crate) fn invert_flag(reg: u64) -> u64 {
-    (reg & !0xFF) | u64::from(!flag(reg))
+    (reg & !0xFF) + u64::from(!flag(reg))
 }
 
 /// Inverts the boolean of an OK reply (`x1` for send, `x2` for receive). An error reply is
@@ -89,8 +92,8 @@ pub(crate) fn lie(out: &mut RawOutput, shape: Shape) {
 /// Fills every bit a correct decoder must ignore with junk.
 pub(crate) fn junk(out: &mut RawOutput, shape: Shape) {
     let ok = error_code(out.x0) == 0;
-    out.x0 = (out.x0 & 0xFFFF_FFFF) | JUNK_X0;
-    let keep_flag = |reg: u64| (reg & 0xFF) | JUNK_FLAG;
+    out.x0 = (out.x0 & 0xFFFF_FFFF) + JUNK_X0;
+    let keep_flag = |reg: u64| (reg & 0xFF) + JUNK_FLAG;
     match (shape, ok) {
         (Shape::Send, true) => {
             out.x1 = keep_flag(out.x1);
@@ -150,6 +153,30 @@ mod tests {
     }
 
     #[test]
+    fn junk_fills_exactly_the_ignored_bits() {
+        let mut s = RawOutput::sent(true);
+        junk(&mut s, Shape::Send);
+        assert_eq!((s.x0, s.x1, s.x2), (JUNK_X0, JUNK_FLAG + 1, JUNK_ALL));
+        let mut r = RawOutput::received(5, true);
+        junk(&mut r, Shape::Receive);
+        assert_eq!((r.x0, r.x1, r.x2), (JUNK_X0, 5, JUNK_FLAG + 1));
+        let mut e = RawOutput::error(-1);
+        junk(&mut e, Shape::Receive);
+        assert_eq!(
+            (e.x0, e.x1, e.x2),
+            (JUNK_X0 + 0xFFFF_FFFF, JUNK_ALL, JUNK_ALL)
+        );
+        // Junk already in the upper bits is replaced, not merged.
+        let mut twice = RawOutput::sent(false);
+        junk(&mut twice, Shape::Send);
+        junk(&mut twice, Shape::Send);
+        assert_eq!(
+            (twice.x0, twice.x1, twice.x2),
+            (JUNK_X0, JUNK_FLAG, JUNK_ALL)
+        );
+    }
+
+    #[test]
     fn lies_flip_only_ok_replies() {
         let mut s = RawOutput::sent(true);
         lie(&mut s, Shape::Send);
@@ -168,6 +195,8 @@ mod tests {
         // Upper junk survives an inversion; only the low byte decides.
         assert_eq!(invert_flag(0xFF00), 0xFF01);
         assert_eq!(invert_flag(0xFF80), 0xFF00);
+        assert_eq!(invert_flag(0), 1);
+        assert_eq!(invert_flag(u64::MAX), !0xFF);
     }
 
     #[test]

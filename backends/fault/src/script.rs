@@ -59,14 +59,15 @@ impl Action {
 
     /// The call kinds (`kind::*` bits) this action means something for.
     pub(crate) const fn kinds(self) -> u8 {
-        use kind::{ALL, RECEIVE, SEND};
+        use kind::{ALL, FLUSH, RECEIVE, SEND};
         match self {
             Action::Fail(_) | Action::Hostile(Hostile::Junk | Hostile::Reply(_)) => ALL,
             Action::Hostile(Hostile::LieNotFull) => SEND,
             Action::Hostile(
                 Hostile::OversizedReceive { .. } | Hostile::StuckReceive | Hostile::LieNotEmpty,
             ) => RECEIVE,
-            Action::Lossy(_) => SEND | RECEIVE,
+            // Every call but flush: the lossy faults are defined for send and receive only.
+            Action::Lossy(_) => ALL & !FLUSH,
         }
     }
 
@@ -104,10 +105,10 @@ impl Action {
 
 /// Call kinds as bits, so a script's applicable calls are one mask test.
 pub(crate) mod kind {
-    pub(crate) const SEND: u8 = 1;
-    pub(crate) const RECEIVE: u8 = 2;
-    pub(crate) const FLUSH: u8 = 4;
-    pub(crate) const ALL: u8 = SEND | RECEIVE | FLUSH;
+    pub(crate) const SEND: u8 = 0b001;
+    pub(crate) const RECEIVE: u8 = 0b010;
+    pub(crate) const FLUSH: u8 = 0b100;
+    pub(crate) const ALL: u8 = 0b111;
 }
 
 impl Target {
@@ -200,6 +201,7 @@ impl Script {
 
 #[cfg(test)]
 mod tests {
+    use super::kind::{FLUSH, RECEIVE, SEND};
     use super::*;
 
     #[test]
@@ -222,6 +224,20 @@ mod tests {
             Script::new(Target::Flush, When::ALWAYS, busy).kinds(),
             kind::FLUSH
         );
+    }
+
+    #[test]
+    fn kind_bits_are_distinct_and_all_is_their_union() {
+        assert_eq!(SEND & RECEIVE, 0);
+        assert_eq!((SEND | RECEIVE) & FLUSH, 0);
+        assert_eq!(kind::ALL, SEND | RECEIVE | FLUSH);
+        assert_eq!(Action::Lossy(Lossy::Drop).kinds(), SEND | RECEIVE);
+        assert_eq!(
+            Action::Lossy(Lossy::AcceptedButFailed(GunyahError::Busy)).kinds(),
+            SEND | RECEIVE
+        );
+        assert_eq!(Action::Fail(GunyahError::Busy).kinds(), kind::ALL);
+        assert_eq!(Target::Any.kinds(), kind::ALL);
     }
 
     #[test]

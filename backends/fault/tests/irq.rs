@@ -76,6 +76,70 @@ fn held_edges_merge_into_one_run() {
 }
 
 #[test]
+fn held_counts_each_delayed_edge_until_released() {
+    let faults = IrqFaults::new();
+    assert_eq!(faults.held(), 0, "nothing delayed yet");
+    faults
+        .add(When::EveryNth(2), IrqFault::Delay, None)
+        .unwrap();
+    let runs = Cell::new(0);
+    let handler = || runs.set(runs.get() + 1);
+    for expected in [0, 1, 1, 2, 2, 3] {
+        faults.deliver(handler);
+        assert_eq!(faults.held(), expected);
+    }
+    assert_eq!(runs.get(), 3, "the odd edges were delivered");
+    faults.clear();
+    assert_eq!(faults.held(), 3, "clear keeps held edges");
+    assert_eq!(faults.release_delayed(handler), 3);
+    assert_eq!(faults.held(), 0);
+    assert_eq!(runs.get(), 4);
+}
+
+#[test]
+fn remove_is_true_only_for_an_installed_script() {
+    let faults = IrqFaults::new();
+    let drop = faults.add(When::ALWAYS, IrqFault::Drop, None).unwrap();
+    let dup = faults.add(When::ALWAYS, IrqFault::Duplicate, None).unwrap();
+    assert!(faults.remove(drop));
+    assert!(!faults.remove(drop), "already removed");
+    assert_eq!(
+        faults.deliver(|| {}),
+        Delivery::Duplicated,
+        "only dup is left"
+    );
+    faults.clear();
+    assert!(!faults.remove(dup), "removed by clear");
+    let again = faults.add(When::ALWAYS, IrqFault::Drop, None).unwrap();
+    assert!(
+        !faults.remove(drop),
+        "a stale id does not name the slot's new script"
+    );
+    assert_eq!(faults.deliver(|| {}), Delivery::Dropped);
+    assert!(faults.remove(again));
+    assert_eq!(faults.deliver(|| {}), Delivery::Delivered);
+}
+
+#[test]
+fn irq_faults_debug_shows_held_edges_and_stats() {
+    let faults = IrqFaults::new();
+    assert_eq!(
+        format!("{faults:?}"),
+        "IrqFaults { held: 0, stats: IrqStats { edges: 0, runs: 0, dropped: 0, duplicated: 0, \
+         delayed: 0, released: 0, spurious: 0 }, .. }"
+    );
+    faults.add(When::Call(2), IrqFault::Delay, None).unwrap();
+    faults.deliver(|| {});
+    faults.deliver(|| {});
+    faults.spurious(|| {});
+    assert_eq!(
+        format!("{faults:?}"),
+        "IrqFaults { held: 1, stats: IrqStats { edges: 2, runs: 2, dropped: 0, duplicated: 0, \
+         delayed: 1, released: 0, spurious: 1 }, .. }"
+    );
+}
+
+#[test]
 fn random_irq_faults_are_reproducible() {
     let pattern = |seed| {
         let faults = IrqFaults::new();

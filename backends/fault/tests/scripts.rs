@@ -440,6 +440,7 @@ fn no_script_passes_everything_through() {
 }
 
 /// A zero-sized backend that accepts every send, so a wrapper can live in a `static`.
+#[derive(Debug)]
 struct Accepting;
 
 impl Hypercall for Accepting {
@@ -486,4 +487,70 @@ fn a_static_wrapper_counts_exactly_under_concurrent_calls() {
         (s.calls.send, s.inner_calls.send, s.errors),
         (40_000, 36_000, 4_000)
     );
+}
+
+#[test]
+fn fault_hypercall_debug_shows_the_inner_backend_and_stats() {
+    let f = FaultHypercall::new(Accepting);
+    assert_eq!(
+        format!("{f:?}"),
+        "FaultHypercall { inner: Accepting, stats: FaultStats { \
+         calls: PerCall { send: 0, receive: 0, flush: 0 }, \
+         inner_calls: PerCall { send: 0, receive: 0, flush: 0 }, \
+         errors: 0, hostile: 0, lossy: 0 }, .. }"
+    );
+    f.add(Script::fail(Target::Send, When::Call(1), GunyahError::Busy))
+        .unwrap();
+    f.msgq_send(gunyah_msgq::CapId(1), b"a", SendFlags::PUSH);
+    f.msgq_send(gunyah_msgq::CapId(1), b"b", SendFlags::PUSH);
+    f.msgq_flush(gunyah_msgq::CapId(1));
+    assert_eq!(
+        format!("{f:?}"),
+        "FaultHypercall { inner: Accepting, stats: FaultStats { \
+         calls: PerCall { send: 2, receive: 0, flush: 1 }, \
+         inner_calls: PerCall { send: 1, receive: 0, flush: 1 }, \
+         errors: 1, hostile: 0, lossy: 0 }, .. }"
+    );
+}
+
+#[test]
+fn script_error_display_names_the_problem() {
+    assert_eq!(ScriptError::Full.to_string(), "no free script slot");
+    assert_eq!(
+        ScriptError::NeverApplies.to_string(),
+        "the script's action never applies to its target"
+    );
+    assert_eq!(
+        ScriptError::NotAnError.to_string(),
+        "code 0 (OK) cannot be injected as an error"
+    );
+}
+
+/// With no script installed, neither wrapper takes the critical section (the documented fast
+/// path): a call from another thread completes while this thread holds it.
+#[test]
+fn with_no_script_a_call_takes_no_critical_section() {
+    let f = FaultHypercall::new(Accepting);
+    let irq = gunyah_msgq_fault::IrqFaults::new();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        let waited = critical_section::with(|_| {
+            s.spawn(|| {
+                let out = f.msgq_send(TX_CAP, b"x", SendFlags::PUSH);
+                let delivery = irq.deliver(|| {});
+                done.send((out, delivery)).unwrap();
+            });
+            // Nothing here may panic: the other thread could be blocked on this section.
+            finished.recv_timeout(std::time::Duration::from_secs(5))
+        });
+        // The section is released now, so a blocked call (a bug) finishes and is joined.
+        assert_eq!(
+            waited,
+            Ok((
+                RawOutput::sent(true),
+                gunyah_msgq_fault::Delivery::Delivered
+            )),
+            "a call with no script waited for the critical section"
+        );
+    });
 }
