@@ -44,6 +44,8 @@ mod irq;
 mod link;
 #[cfg(feature = "std")]
 mod stats;
+#[cfg(all(test, feature = "std"))]
+mod std_tests;
 
 #[cfg(feature = "std")]
 pub use delay::StdDelay;

@@ -276,3 +276,123 @@ fn hypervisor_is_const_constructible() {
     assert_eq!(d.queue, Some(q));
     assert_eq!(d.signals().count(), 0);
 }
+
+#[test]
+fn cspace_error_display_and_codes() {
+    assert_eq!(CspaceError::Full.to_string(), "capability space full");
+    assert_eq!(
+        CspaceError::Duplicate(CapId(0x1f)).to_string(),
+        "capability 0x1f already exists"
+    );
+    assert_eq!(
+        CspaceError::NotFound(CapId(0x200)).to_string(),
+        "no capability 0x200"
+    );
+    assert_eq!(
+        CspaceError::InvalidId.to_string(),
+        "CapId::INVALID names no capability"
+    );
+    assert_eq!(
+        CspaceError::Duplicate(CapId(1)).error(),
+        GunyahError::ArgumentInvalid
+    );
+    assert_eq!(CspaceError::InvalidId.error(), GunyahError::ArgumentInvalid);
+    assert_eq!(
+        CspaceError::NotFound(CapId(1)).error(),
+        GunyahError::CspaceCapNull
+    );
+    // HypError forwards the message and the code of what it wraps.
+    assert_eq!(
+        HypError::from(CspaceError::Full).to_string(),
+        "capability space full"
+    );
+    assert_eq!(
+        HypError::from(CspaceError::Full).error(),
+        GunyahError::CspaceFull
+    );
+    assert_eq!(HypError::NoSuchQueue(QueueId(3)).to_string(), "no queue 3");
+    assert_eq!(
+        HypError::NoSuchQueue(QueueId(3)).error(),
+        GunyahError::ArgumentInvalid
+    );
+    assert_eq!(
+        HypError::TooManyQueues.to_string(),
+        "no room for another queue"
+    );
+}
+
+#[test]
+fn rights_union_keeps_shared_bits() {
+    // A right present on both sides stays (an exclusive or would drop it).
+    assert_eq!(Rights::SEND.union(Rights::SEND), Rights::SEND);
+    assert_eq!(Rights::SEND | Rights::SEND, Rights::SEND);
+    let both = Rights::SEND | Rights::RECEIVE;
+    assert_eq!((both | Rights::RECEIVE).bits(), 0x3);
+    assert!((both | Rights::RECEIVE).contains(both));
+    assert!(!Rights::NONE.contains(Rights::SEND));
+    assert!(Rights::SEND.contains(Rights::NONE));
+}
+
+#[test]
+fn cspace_len_empty_and_ids() {
+    let mut cs = CSpace::<4>::default();
+    assert!(cs.is_empty());
+    assert_eq!((cs.len(), cs.free()), (0, 4));
+    let q = Object::Msgq(QueueId(0));
+    // Two hand-chosen ids in a row (different VMs): grant skips both.
+    cs.insert(A, CapId(CSpace::<4>::FIRST_ID), q, Rights::SEND)
+        .unwrap();
+    assert!(!cs.is_empty());
+    assert_eq!((cs.len(), cs.free()), (1, 3));
+    cs.insert(B, CapId(CSpace::<4>::FIRST_ID + 1), q, Rights::SEND)
+        .unwrap();
+    let g = cs.grant(A, q, Rights::RECEIVE).unwrap();
+    assert_eq!(g, CapId(CSpace::<4>::FIRST_ID + 2));
+    assert_eq!(cs.get(A, g).map(|e| e.rights), Some(Rights::RECEIVE));
+    // A deleted id is never handed out again.
+    cs.delete(A, g).unwrap();
+    assert_eq!(cs.get(A, g), None);
+    assert_eq!(
+        cs.grant(B, q, Rights::SEND),
+        Ok(CapId(CSpace::<4>::FIRST_ID + 3))
+    );
+    assert_eq!(cs.iter().count(), 3);
+}
+
+#[test]
+fn connect_fits_in_exactly_four_free_slots() {
+    let mut hyp = Hyp::<2, 4, 2, 8>::new();
+    let ab = hyp.create_queue(QueueConfig::new(2, 8)).unwrap();
+    let ba = hyp.create_queue(QueueConfig::new(2, 8)).unwrap();
+    let link = hyp.connect(A, B, ab, ba).unwrap();
+    assert_eq!(hyp.cspace().free(), 0);
+    assert_eq!(hyp.send(A, link.a.tx_cap, b"ok", SendFlags::NONE).raw.x0, 0);
+    assert_eq!(
+        hyp.connect(A, B, ab, ba),
+        Err(HypError::Cspace(CspaceError::Full))
+    );
+}
+
+#[test]
+fn revoke_touches_only_the_named_capability() {
+    let (mut hyp, link) = linked();
+    // A's RX cap is not A's first capability: revoking it leaves the TX cap working.
+    hyp.cspace_mut().revoke(A, link.a.rx_cap).unwrap();
+    assert!(hyp.cspace().get(A, link.a.rx_cap).unwrap().revoked);
+    assert!(!hyp.cspace().get(A, link.a.tx_cap).unwrap().revoked);
+    assert_eq!(hyp.send(A, link.a.tx_cap, b"x", SendFlags::NONE).raw.x0, 0);
+    let mut buf = [0u8; 240];
+    failed(
+        hyp.receive(A, link.a.rx_cap, &mut buf),
+        GunyahError::CspaceCapRevoked,
+    );
+    // B's capability with A's id does not exist; revoking it fails.
+    assert_eq!(
+        hyp.cspace_mut().revoke(B, link.a.rx_cap),
+        Err(CspaceError::NotFound(link.a.rx_cap))
+    );
+    assert_eq!(
+        hyp.receive(B, link.b.rx_cap, &mut buf).raw,
+        RawOutput::received(1, false)
+    );
+}

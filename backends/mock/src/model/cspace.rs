@@ -180,8 +180,9 @@ impl<const CAPS: usize> CSpace<CAPS> {
             .find(|e| e.vm == vm && e.cap == cap)
     }
 
-    fn id_in_use(&self, cap: CapId) -> bool {
-        self.iter().any(|e| e.cap == cap)
+    /// Whether [`grant`](Self::grant) must skip `cap`: it is the invalid id or any VM uses it.
+    fn id_taken(&self, cap: CapId) -> bool {
+        cap == CapId::INVALID || self.iter().any(|e| e.cap == cap)
     }
 
     /// Gives `vm` a new capability to `object` and returns its id.
@@ -197,11 +198,15 @@ impl<const CAPS: usize> CSpace<CAPS> {
         if self.free() == 0 {
             return Err(CspaceError::Full);
         }
-        // Skip ids a caller chose with `insert` (and the invalid id, after wrapping).
-        let mut cap = CapId(self.next_id);
-        while self.id_in_use(cap) || cap == CapId::INVALID {
-            cap = CapId(cap.0.wrapping_add(1));
-        }
+        // Skip ids a caller chose with `insert` (and the invalid id, after wrapping). The
+        // `len` ids in use and the invalid id take at most `len + 1` of the candidates, so
+        // one of the first `len + 2` is free: the search is bounded.
+        let cap = core::iter::successors(Some(CapId(self.next_id)), |c| {
+            Some(CapId(c.0.wrapping_add(1)))
+        })
+        .take(self.len() + 2)
+        .find(|&c| !self.id_taken(c))
+        .ok_or(CspaceError::Full)?;
         self.next_id = cap.0.wrapping_add(1);
         self.insert(vm, cap, object, rights)?;
         Ok(cap)

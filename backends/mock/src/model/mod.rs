@@ -37,6 +37,8 @@ mod ids;
 mod queue;
 mod signal;
 mod stats;
+#[cfg(test)]
+mod tests;
 
 pub use config::{ConfigError, MAX_DEPTH, MAX_MSG_SIZE, Mode, QueueConfig, SmallBufferError};
 pub use cspace::{CSpace, CapEntry, CspaceError, Object, Rights};
