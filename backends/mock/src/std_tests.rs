@@ -22,8 +22,8 @@ const RUNAWAY: usize = 1000;
 
 /// Counts a handler's invocations, panicking past [`RUNAWAY`].
 fn bump(n: &AtomicUsize) {
-    let now = n.fetch_add(1, Ordering::SeqCst) + 1;
-    assert!(now <= RUNAWAY, "runaway delivery");
+    let before = n.fetch_add(1, Ordering::SeqCst);
+    assert!(before < RUNAWAY, "runaway delivery");
 }
 
 fn counting(line: &MockIrq) -> Arc<AtomicUsize> {
@@ -165,6 +165,33 @@ fn debug_display_and_call_stats() {
     assert_eq!(link.a.guest().stats().sends_ok, 1);
     let b = hyp.call_stats(B);
     assert_eq!((b.receives, b.receives_ok, b.receives_empty), (2, 1, 1));
+    // A receive on the TX capability lacks the RECEIVE right: a failed receive.
+    let _ = hyp.receive(B, link.b.tx_cap(), &mut buf);
+    let b = hyp.call_stats(B);
+    assert_eq!((b.receives, b.receives_failed), (3, 1));
+}
+
+#[test]
+fn set_handler_arc_installs_the_shared_handler() {
+    let hyp = MockHypervisor::new();
+    let link = hyp.link(A, B, &LinkConfig::RM_LINK).unwrap();
+    let n = Arc::new(AtomicUsize::new(0));
+    let c = Arc::clone(&n);
+    let line = link.b.rx_irq();
+    line.set_handler_arc(Arc::new(move || bump(&c)));
+    assert!(line.has_handler());
+    line.enable();
+    let _ = link.a.send(b"x", SendFlags::PUSH);
+    assert_eq!(n.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn link_config_with_mode_sets_both_directions() {
+    use crate::model::Mode;
+    let c = LinkConfig::RM_LINK.with_mode(Mode::PublicSourceQuirks);
+    assert_eq!(c.a_to_b.mode, Mode::PublicSourceQuirks);
+    assert_eq!(c.b_to_a.mode, Mode::PublicSourceQuirks);
+    assert_eq!((c.a_to_b.depth, c.b_to_a.max_size), (8, 240));
 }
 
 #[test]
