@@ -99,8 +99,6 @@ pub enum GunyahError {
 
 /// asm-generic errno values used by [`GunyahError::errno`] and [`Error::errno`].
 pub mod errno {
-    /// Operation not permitted.
-    pub const EPERM: i32 = 1;
     /// I/O error.
     pub const EIO: i32 = 5;
     /// Try again.
