@@ -64,18 +64,23 @@ impl RecvReply {
     /// Decodes a receive into a buffer of `capacity` bytes.
     ///
     /// # Errors
-    /// - [`Error::Hypervisor`] for any error code but EMPTY.
-    /// - [`Error::RxStuck`] for OK, size 0 and not_empty: the head message cannot be read.
+    /// - [`Error::RxStuck`] for OK, size 0 and not_empty (the public-source quirk), and for
+    ///   ADDR_OVERFLOW or ARGUMENT_SIZE (the documented answers to a too-small buffer, with
+    ///   the code kept): the head message cannot be read.
+    /// - [`Error::Hypervisor`] for any other error code but EMPTY.
     /// - [`Error::Abi`] for a size larger than `capacity`, or OK with size 0 and an empty queue.
     pub fn decode(raw: RawOutput, capacity: usize) -> Result<RecvReply, Error> {
         match GunyahError::check(error_code(raw.x0)) {
             Ok(()) => {}
             Err(GunyahError::MsgqueueEmpty) => return Ok(RecvReply::Empty),
+            Err(e @ (GunyahError::AddrOverflow | GunyahError::ArgumentSize)) => {
+                return Err(Error::RxStuck { code: Some(e) });
+            }
             Err(e) => return Err(Error::Hypervisor(e)),
         }
         let more = flag(raw.x2);
         match usize::try_from(raw.x1) {
-            Ok(0) if more => Err(Error::RxStuck),
+            Ok(0) if more => Err(Error::RxStuck { code: None }),
             Ok(0) => Err(Error::Abi(AbiViolation::ZeroLengthMessage)),
             Ok(len) if len <= capacity => Ok(RecvReply::Message { len, more }),
             _ => Err(Error::Abi(AbiViolation::SizeExceedsBuffer {
@@ -180,8 +185,15 @@ mod tests {
         );
         assert_eq!(
             RecvReply::decode(RawOutput::received(0, true), 8),
-            Err(Error::RxStuck)
+            Err(Error::RxStuck { code: None })
         );
+        // The documented "buffer too small" answers are the same condition, code kept.
+        for e in [GunyahError::AddrOverflow, GunyahError::ArgumentSize] {
+            assert_eq!(
+                RecvReply::decode(RawOutput::failed(e), 8),
+                Err(Error::RxStuck { code: Some(e) })
+            );
+        }
         assert_eq!(
             RecvReply::decode(RawOutput::received(0, false), 8),
             Err(Error::Abi(AbiViolation::ZeroLengthMessage))

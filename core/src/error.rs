@@ -353,11 +353,24 @@ pub enum Error {
     Closed,
     /// A blocking send did not get the message accepted before its timeout.
     TimedOut,
-    /// The head message of the RX queue cannot be read: the hypervisor answers OK with size 0
-    /// while the queue is not empty (the message is larger than the buffer, or the
-    /// hypervisor's copy quirk). Every retry answers the same; the owner decides, for example
-    /// by flushing. RX stays pending.
-    RxStuck,
+    /// The head message of the RX queue cannot be read, and every retry will answer the same:
+    /// it is larger than the receive buffer, or the hypervisor's copy quirk hides it. RX stays
+    /// pending; the owner decides, for example by [flushing](crate::MsgQueue::flush_rx).
+    ///
+    /// One condition, whatever the hypervisor's error mode, so that one recovery serves all:
+    /// - `code: None`: the public-source hypervisor answered OK, size 0, not empty;
+    /// - `code: Some(AddrOverflow | ArgumentSize)`: the documented answer to a receive buffer
+    ///   that is too small (older hypervisors say ARGUMENT_SIZE).
+    ///
+    /// This departs on purpose from the specification's error table, which files those two
+    /// codes under `InvalidArgument`: on the receive path they mean "this message can never be
+    /// read into this buffer", and an owner that recovers from `RxStuck` would otherwise retry
+    /// forever on a documented-mode hypervisor. Elsewhere (a send, a flush) they stay
+    /// [`Error::Hypervisor`].
+    RxStuck {
+        /// The hypervisor's error code, if it gave one.
+        code: Option<GunyahError>,
+    },
     /// The hypervisor's reply broke the ABI contract.
     Abi(AbiViolation),
 }
@@ -374,7 +387,7 @@ impl Error {
             Error::NotConfigured(_) => errno::EOPNOTSUPP,
             Error::Closed => errno::EPIPE,
             Error::TimedOut => errno::ETIMEDOUT,
-            Error::RxStuck => errno::EIO,
+            Error::RxStuck { .. } => errno::EIO,
             Error::Abi(_) => errno::EBADMSG,
         }
     }
@@ -386,18 +399,27 @@ impl From<GunyahError> for Error {
     }
 }
 
-impl crate::mailbox::Error for Error {
-    fn kind(&self) -> ErrorKind {
-        match *self {
+impl Error {
+    /// The error's class, for generic code (also reachable through
+    /// [`mailbox::Error::kind`](crate::mailbox::Error::kind)).
+    #[must_use]
+    pub const fn kind(self) -> ErrorKind {
+        match self {
             Error::Hypervisor(e) => e.kind(),
             Error::EmptyMessage | Error::MessageTooLarge { .. } => ErrorKind::MessageSize,
             Error::BufferTooSmall { .. } => ErrorKind::BufferTooSmall,
             Error::NotConfigured(_) => ErrorKind::Unsupported,
             Error::Closed => ErrorKind::Closed,
             Error::TimedOut => ErrorKind::TimedOut,
-            Error::RxStuck => ErrorKind::RxStuck,
+            Error::RxStuck { .. } => ErrorKind::RxStuck,
             Error::Abi(_) => ErrorKind::HypervisorFault,
         }
+    }
+}
+
+impl crate::mailbox::Error for Error {
+    fn kind(&self) -> ErrorKind {
+        Error::kind(*self)
     }
 }
 
@@ -430,7 +452,10 @@ impl core::fmt::Display for Error {
             Error::NotConfigured(d) => write!(f, "no {d:?} queue on this endpoint"),
             Error::Closed => f.write_str("queue closed"),
             Error::TimedOut => f.write_str("timed out"),
-            Error::RxStuck => f.write_str("RX head message cannot be read"),
+            Error::RxStuck { code: None } => f.write_str("RX head message cannot be read"),
+            Error::RxStuck { code: Some(e) } => {
+                write!(f, "RX head message cannot be read ({e})")
+            }
             Error::Abi(v) => write!(f, "hypervisor broke the msgq ABI: {v:?}"),
         }
     }
@@ -442,7 +467,6 @@ impl core::error::Error for Error {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mailbox::Error as _;
 
     /// Every code the hypervisor can return, named or not, with a sample of unknown ones.
     fn sample_codes() -> impl Iterator<Item = i32> {
@@ -538,7 +562,14 @@ mod tests {
             ),
             (Error::Closed, ErrorKind::Closed, -32),
             (Error::TimedOut, ErrorKind::TimedOut, -110),
-            (Error::RxStuck, ErrorKind::RxStuck, -5),
+            (Error::RxStuck { code: None }, ErrorKind::RxStuck, -5),
+            (
+                Error::RxStuck {
+                    code: Some(GunyahError::AddrOverflow),
+                },
+                ErrorKind::RxStuck,
+                -5,
+            ),
             (
                 Error::Abi(AbiViolation::ZeroLengthMessage),
                 ErrorKind::HypervisorFault,

@@ -1,6 +1,6 @@
 //! The raw msgq hypercalls a backend provides.
 
-use crate::{CapId, SendFlags};
+use crate::{CapId, GunyahError, SendFlags};
 
 /// The output registers of a hypercall, exactly as the hypervisor left them.
 ///
@@ -18,7 +18,25 @@ pub struct RawOutput {
 }
 
 impl RawOutput {
-    /// An output with only the error word set: what the hypervisor returns for a failed call.
+    /// A successful call with no other output (`msgq_flush`, say): OK in `x0`.
+    #[must_use]
+    pub const fn ok() -> RawOutput {
+        RawOutput {
+            x0: 0,
+            x1: 0,
+            x2: 0,
+        }
+    }
+
+    /// A failed call: only the error word set, to `e`'s code.
+    #[must_use]
+    pub const fn failed(e: GunyahError) -> RawOutput {
+        RawOutput::error(e.code())
+    }
+
+    /// An output with only the error word set to a raw code, which may be one this crate does
+    /// not know: what a hypervisor (or a hostile one) returns for a failed call. Prefer
+    /// [`failed`](Self::failed) with a [`GunyahError`] name, and [`ok`](Self::ok) for OK.
     #[must_use]
     pub const fn error(code: i32) -> RawOutput {
         // Sign-extended, as the hypervisor writes a negative `error_t` into x0.

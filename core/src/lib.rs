@@ -18,16 +18,18 @@
 //! # struct Hvc;
 //! # impl Hypercall for Hvc {
 //! #     fn msgq_send(&self, _: CapId, _: &[u8], _: SendFlags) -> RawOutput { RawOutput::sent(true) }
-//! #     fn msgq_receive(&self, _: CapId, _: &mut [u8]) -> RawOutput { RawOutput::error(60) }
-//! #     fn msgq_flush(&self, _: CapId) -> RawOutput { RawOutput::error(0) }
+//! #     fn msgq_receive(&self, _: CapId, _: &mut [u8]) -> RawOutput {
+//! #         RawOutput::failed(GunyahError::MsgqueueEmpty)
+//! #     }
+//! #     fn msgq_flush(&self, _: CapId) -> RawOutput { RawOutput::ok() }
 //! # }
 //! # #[derive(Clone, Copy)] struct Line;
 //! # impl IrqLine for Line { fn enable(&self) {} fn disable(&self) {} }
 //! // A queue pair in a static, like the resource manager's link (240-byte messages, depth 8).
 //! static RM: MsgQueue<Hvc, Line, RM_MSG_SIZE> = MsgQueue::duplex(
 //!     Hvc,
-//!     TxConfig::new(CapId(0x10), Line),
-//!     RxConfig::new(CapId(0x11), Line, NonZeroU8::new(8).unwrap()),
+//!     TxConfig::new(CapId(0x10), Line, RM_MSG_SIZE),
+//!     RxConfig::new(CapId(0x11), Line, NonZeroU8::new(8).unwrap(), RM_MSG_SIZE),
 //! );
 //!
 //! // Platform interrupt handlers call the entry points:
@@ -51,6 +53,18 @@
 #[cfg(any(test, feature = "mock"))]
 extern crate std;
 
+/// Writes a function that is `const fn` in a normal build and a plain `fn` under `cfg(loom)`,
+/// whose synchronisation types have no `const` constructors (loom issue #170). The body is
+/// written once for both builds.
+macro_rules! const_unless_loom {
+    ($(#[$attr:meta])* $vis:vis fn $($rest:tt)*) => {
+        #[cfg(not(loom))]
+        $(#[$attr])* $vis const fn $($rest)*
+        #[cfg(loom)]
+        $(#[$attr])* $vis fn $($rest)*
+    };
+}
+
 pub mod abi;
 mod cap;
 mod error;
@@ -67,7 +81,8 @@ pub use hypercall::{Hypercall, RawOutput};
 pub use irq::{IrqLine, Trigger};
 pub use mailbox::{ErrorKind, ErrorType, Mailbox, RecvOutcome, SendOutcome};
 pub use queue::{
-    DrainOutcome, MAX_MSG_SIZE, MsgQueue, RM_MSG_SIZE, RxConfig, TxConfig, TxState, WaitPolicy,
+    ConfigError, DrainOutcome, MAX_MSG_SIZE, MsgQueue, RM_MSG_SIZE, RxConfig, TxConfig, TxState,
+    WaitPolicy,
 };
 pub use stats::Stats;
 

@@ -34,8 +34,9 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
-    pub(crate) const fn new() -> Self {
-        Counters {
+    const_unless_loom! {
+        pub(crate) fn new() -> Self {
+            Counters {
             sent: Counter::new(),
             received: Counter::new(),
             would_block: Counter::new(),
@@ -43,6 +44,7 @@ impl Counters {
             spurious_rx: Counter::new(),
             faults: Counter::new(),
             malformed: Counter::new(),
+            }
         }
     }
 

@@ -1,56 +1,158 @@
 //! Every synchronisation primitive the queue uses, in one place, so that a model-checking
-//! build (`cfg(loom)`) can swap them without touching the state machine.
+//! build (`--cfg loom`) swaps them without touching the state machine.
 //!
 //! - [`CsCell`]: a small `Copy` value read and updated inside a critical section. Used for the
-//!   TX state and its event epoch, which must change together.
-//! - [`TryLock`]: a non-blocking lock that lends its value out *without* a critical section,
-//!   so the RX buffer can be borrowed by a callback that runs with interrupts enabled. A
-//!   `critical_section::Mutex` could not do that: its borrow ends with the critical section.
+//!   TX state and its event counts, which must change together with the TX line's mask.
+//! - [`RequestLock`]: the RX drain's hand-off: a lock that is only ever tried, plus a request
+//!   flag that whoever finds the lock taken leaves for the holder.
 //! - [`Counter`]: a relaxed statistics counter.
+//!
+//! # The loom build
+//! Under `cfg(loom)` the critical section becomes a `loom::sync::Mutex` per cell (stricter
+//! than one global critical section, so a model that passes with it passes with the real
+//! one), the try-lock a `loom::sync::Mutex`, and the atomics and fences loom's. loom's types
+//! have no `const fn new` (loom issue #170), so the constructors that are `const` in a normal
+//! build are plain functions under loom: [`const_unless_loom!`] writes each of them once for
+//! both builds.
 
+#[cfg(not(loom))]
 use core::cell::Cell;
-use core::sync::atomic::AtomicU32;
-
-pub(crate) use core::sync::atomic::{AtomicBool, Ordering};
+#[cfg(not(loom))]
+pub(crate) use core::sync::atomic::{AtomicBool, AtomicU32, Ordering, fence};
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, Ordering, fence};
 
 /// A `Copy` value shared between tasks and interrupt handlers, guarded by `critical-section`.
-pub(crate) struct CsCell<T: Copy>(critical_section::Mutex<Cell<T>>);
+pub(crate) struct CsCell<T: Copy>(
+    #[cfg(not(loom))] critical_section::Mutex<Cell<T>>,
+    #[cfg(loom)] loom::sync::Mutex<T>,
+);
 
 impl<T: Copy> CsCell<T> {
-    pub(crate) const fn new(value: T) -> Self {
-        CsCell(critical_section::Mutex::new(Cell::new(value)))
+    const_unless_loom! {
+        pub(crate) fn new(value: T) -> Self {
+            #[cfg(not(loom))]
+            let cell = CsCell(critical_section::Mutex::new(Cell::new(value)));
+            #[cfg(loom)]
+            let cell = CsCell(loom::sync::Mutex::new(value));
+            cell
+        }
     }
 
     pub(crate) fn get(&self) -> T {
-        critical_section::with(|cs| self.0.borrow(cs).get())
+        self.update(|value| *value)
     }
 
-    /// Runs `f` on the value inside one critical section. Keep `f` short: it runs with
-    /// interrupts masked, and it must never make a hypercall or call user code.
+    /// Runs `f` on the value inside one critical section and stores the result.
     pub(crate) fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        critical_section::with(|cs| {
+        self.update_then(f, |_| {})
+    }
+
+    /// Runs `f` on the value, stores it, then runs `then` on `f`'s result, all inside one
+    /// critical section: whatever `then` does (mask or unmask a line) lands in the same
+    /// order as the state changes, on every CPU. `then` runs after the value is stored, so an
+    /// interrupt handler that `then` triggers synchronously (a simulated line) sees the new
+    /// value. Keep both short: they run with interrupts masked; neither may make a hypercall
+    /// or run a user callback.
+    pub(crate) fn update_then<R>(&self, f: impl FnOnce(&mut T) -> R, then: impl FnOnce(&R)) -> R {
+        #[cfg(not(loom))]
+        return critical_section::with(|cs| {
             let cell = self.0.borrow(cs);
             let mut value = cell.get();
             let result = f(&mut value);
             cell.set(value);
+            then(&result);
             result
-        })
+        });
+        #[cfg(loom)]
+        {
+            let mut value = self.0.lock().unwrap();
+            let result = f(&mut value);
+            then(&result);
+            result
+        }
     }
 }
 
-/// A lock that is only ever tried, never waited for: an interrupt handler must not spin on a
-/// lock its own CPU's task may hold.
-pub(crate) struct TryLock<T>(spin::mutex::SpinMutex<T>);
+#[cfg(not(loom))]
+type TryLockInner<T> = spin::mutex::SpinMutex<T>;
+#[cfg(loom)]
+type TryLockInner<T> = loom::sync::Mutex<T>;
 
-pub(crate) type TryLockGuard<'a, T> = spin::mutex::SpinMutexGuard<'a, T>;
+/// The guard of a [`RequestLock`]; dropping it releases the lock.
+#[cfg(not(loom))]
+pub(crate) type RequestGuard<'a, T> = spin::mutex::SpinMutexGuard<'a, T>;
+/// The guard of a [`RequestLock`]; dropping it releases the lock.
+#[cfg(loom)]
+pub(crate) type RequestGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
 
-impl<T> TryLock<T> {
-    pub(crate) const fn new(value: T) -> Self {
-        TryLock(spin::mutex::SpinMutex::new(value))
+/// A lock that is only ever tried, never waited for (an interrupt handler must not spin on a
+/// lock its own CPU's task may hold), plus a request flag. It lends its value out *without* a
+/// critical section, so the RX buffer can be borrowed by a callback that runs with interrupts
+/// enabled; a `critical_section::Mutex` could not do that.
+///
+/// # The hand-off
+/// A caller [`request`](Self::request)s, then [`try_enter`](Self::try_enter)s. If the lock is
+/// taken, it leaves: its request stays in the flag. The holder [`take`](Self::take)s requests
+/// while it works and, after it lets go, [`leave`](Self::leave) looks at the flag once more.
+/// That is the store-buffering pattern: the caller stores the flag then reads the lock, the
+/// holder stores the lock then reads the flag. With Release/Acquire alone both reads may see
+/// the old values (each store still sitting in its CPU's store buffer; on aarch64 an Acquire
+/// load compiled to LDAPR may pass an earlier Release store): the caller would find the lock
+/// taken *and* the holder would find no request, and the request would be lost. A
+/// `fence(SeqCst)` between each side's store and load forbids that: the two fences are
+/// ordered one way or the other, and whichever comes second sees the other side's store.
+///
+/// Every write to the flag is a read-modify-write (`swap`), never a plain store: one
+/// modification order of RMWs, and no plain store for loom to misplace inside an RMW (loom
+/// issues #254 and #389).
+pub(crate) struct RequestLock<T> {
+    requested: AtomicBool,
+    lock: TryLockInner<T>,
+}
+
+impl<T> RequestLock<T> {
+    const_unless_loom! {
+        pub(crate) fn new(value: T) -> Self {
+            RequestLock {
+                requested: AtomicBool::new(false),
+                lock: TryLockInner::new(value),
+            }
+        }
     }
 
-    pub(crate) fn try_lock(&self) -> Option<TryLockGuard<'_, T>> {
-        self.0.try_lock()
+    /// Leaves a request for whoever holds (or next takes) the lock.
+    pub(crate) fn request(&self) {
+        self.requested.swap(true, Ordering::AcqRel);
+        // Store → fence → (try-lock load): see the type's docs.
+        fence(Ordering::SeqCst);
+    }
+
+    /// Takes the lock if it is free.
+    pub(crate) fn try_enter(&self) -> Option<RequestGuard<'_, T>> {
+        #[cfg(not(loom))]
+        return self.lock.try_lock();
+        #[cfg(loom)]
+        return self.lock.try_lock().ok();
+    }
+
+    /// Takes the request: whether one was there.
+    pub(crate) fn take(&self) -> bool {
+        self.requested.swap(false, Ordering::AcqRel)
+    }
+
+    /// Releases the lock, then tells whether a request arrived that the holder has not
+    /// taken: a caller that found the lock taken has left, so the holder must take it up.
+    pub(crate) fn leave(&self, guard: RequestGuard<'_, T>) -> bool {
+        drop(guard);
+        // (Unlock store) → fence → load: see the type's docs.
+        fence(Ordering::SeqCst);
+        self.requested.load(Ordering::Acquire)
+    }
+
+    /// Whether a request is waiting.
+    pub(crate) fn is_requested(&self) -> bool {
+        self.requested.load(Ordering::Acquire)
     }
 }
 
@@ -58,8 +160,10 @@ impl<T> TryLock<T> {
 pub(crate) struct Counter(AtomicU32);
 
 impl Counter {
-    pub(crate) const fn new() -> Self {
-        Counter(AtomicU32::new(0))
+    const_unless_loom! {
+        pub(crate) fn new() -> Self {
+            Counter(AtomicU32::new(0))
+        }
     }
 
     pub(crate) fn bump(&self) {

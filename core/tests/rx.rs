@@ -150,7 +150,10 @@ fn try_recv_unknown_code_is_a_typed_error() {
 #[test]
 fn try_recv_ok_with_size_zero_and_not_empty_is_rx_stuck() {
     let q = rx_queue(vec![raw(RawOutput::received(0, true))]);
-    assert_eq!(q.try_recv(&mut [0; MAX]), Err(Error::RxStuck));
+    assert_eq!(
+        q.try_recv(&mut [0; MAX]),
+        Err(Error::RxStuck { code: None })
+    );
     assert_eq!(q.stats(), stats(|s| s.faults = 1));
 }
 
@@ -277,7 +280,7 @@ fn drain_stops_at_once_on_rx_stuck_and_keeps_rx_pending() {
     // so the drain stops after that one receive although its budget allows more.
     let q = rx_queue(vec![msg(b"a", true), raw(RawOutput::received(0, true))]);
     let (got, cb) = collector();
-    assert_eq!(q.on_rx_interrupt(cb), Err(Error::RxStuck));
+    assert_eq!(q.on_rx_interrupt(cb), Err(Error::RxStuck { code: None }));
     assert_eq!(taken(&got), [b"a"]);
     assert!(q.rx_pending());
     assert_eq!(
@@ -460,7 +463,10 @@ fn flush_rx_flushes_the_rx_cap_and_clears_rx_pending() {
         .times(1)
         .return_const(err(0));
     let q = duplex(hyp);
-    assert_eq!(q.on_rx_interrupt(|_| {}), Err(Error::RxStuck));
+    assert_eq!(
+        q.on_rx_interrupt(|_| {}),
+        Err(Error::RxStuck { code: None })
+    );
     assert!(q.rx_pending());
     assert_eq!(q.flush_rx(), Ok(()));
     assert!(!q.rx_pending());

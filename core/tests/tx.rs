@@ -386,7 +386,7 @@ fn hypervisor_maximum_size_is_accepted_and_one_more_is_not() {
         .times(1)
         .return_const(RawOutput::sent(true));
     let q: MsgQueue<_, _, MAX_MSG_SIZE> =
-        MsgQueue::tx_only(hyp, TxConfig::new(TX_CAP, ack_only_line()));
+        MsgQueue::tx_only(hyp, TxConfig::new(TX_CAP, ack_only_line(), MAX_MSG_SIZE));
     assert_eq!(q.max_msg_size(), 1023);
     assert!(q.try_send(&[1; MAX_MSG_SIZE], SendFlags::NONE).is_ok());
     assert_eq!(
@@ -460,11 +460,10 @@ fn level_tx(tx_line: MockIrqLine, hyp: MockHypercall) -> Q {
     MsgQueue::duplex(
         hyp,
         TxConfig {
-            cap: TX_CAP,
-            irq: tx_line,
             trigger: Trigger::Level,
+            ..TxConfig::new(TX_CAP, tx_line, MAX)
         },
-        RxConfig::new(RX_CAP, rx_line, depth()),
+        RxConfig::new(RX_CAP, rx_line, depth(), MAX),
     )
 }
 

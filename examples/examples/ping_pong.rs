@@ -135,8 +135,8 @@ fn run(o: &Options) -> Result<Outcome, String> {
         .link(VmId(1), VmId(2), &config)
         .map_err(|e| format!("link setup: {e}"))?;
 
-    let a: Arc<Queue> = Arc::new(link.a.msg_queue());
-    let b: Arc<Queue> = Arc::new(link.b.msg_queue());
+    let a: Arc<Queue> = Arc::new(link.a.msg_queue().map_err(|e| format!("queue A: {e}"))?);
+    let b: Arc<Queue> = Arc::new(link.b.msg_queue().map_err(|e| format!("queue B: {e}"))?);
 
     // Guest A: pongs go to the main thread.
     let (pong_tx, pong_rx) = mpsc::channel::<Vec<u8>>();

@@ -33,8 +33,8 @@
 //! // Any backend (`Hvc` here), wrapped. The wrapper is itself a `Hypercall`.
 //! let queue: MsgQueue<_, Line, RM_MSG_SIZE> = MsgQueue::duplex(
 //!     FaultHypercall::new(Hvc),
-//!     TxConfig::new(CapId(0x10), Line),
-//!     RxConfig::new(CapId(0x11), Line, NonZeroU8::new(8).unwrap()),
+//!     TxConfig::new(CapId(0x10), Line, RM_MSG_SIZE),
+//!     RxConfig::new(CapId(0x11), Line, NonZeroU8::new(8).unwrap(), RM_MSG_SIZE),
 //! );
 //! let faults = queue.hypercall();
 //! let id = faults

@@ -33,7 +33,7 @@ fn stuck_receive_forever_ends_each_drain_with_rx_stuck() {
     for attempt in 1..=3 {
         assert_eq!(
             q.on_rx_interrupt(|m| got.push(seq_of(m))),
-            Err(Error::RxStuck)
+            Err(Error::RxStuck { code: None })
         );
         assert!(q.rx_pending(), "RX stays pending for the owner");
         assert_eq!(
@@ -42,7 +42,10 @@ fn stuck_receive_forever_ends_each_drain_with_rx_stuck() {
             "one receive per drain, no loop"
         );
     }
-    assert_eq!(q.poll_rx(|m| got.push(seq_of(m))), Err(Error::RxStuck));
+    assert_eq!(
+        q.poll_rx(|m| got.push(seq_of(m))),
+        Err(Error::RxStuck { code: None })
+    );
     assert_eq!(f.fired(id), Some(4));
     assert_eq!(f.stats().inner_calls.receive, 0, "nothing consumed");
     assert!(got.is_empty());
@@ -68,7 +71,10 @@ fn stuck_receive_can_be_flushed_by_the_owner() {
             Hostile::StuckReceive,
         ))
         .unwrap();
-    assert_eq!(q.on_rx_interrupt(|_| {}), Err(Error::RxStuck));
+    assert_eq!(
+        q.on_rx_interrupt(|_| {}),
+        Err(Error::RxStuck { code: None })
+    );
     assert_eq!(q.flush_rx(), Ok(()));
     assert!(!q.rx_pending());
     assert_eq!(hyp(&q).len(), 0);

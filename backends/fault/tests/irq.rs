@@ -355,11 +355,12 @@ fn fault_irq_line_records_what_the_queue_does() {
     let rx_line = FaultIrqLine::new(NoLine);
     let q: MsgQueue<_, &FaultIrqLine<NoLine>, MAX> = MsgQueue::duplex(
         FaultHypercall::new(common::Loopback::new(DEPTH)),
-        TxConfig::new(CapId(1), &tx_line),
+        TxConfig::new(CapId(1), &tx_line, MAX),
         RxConfig::new(
             CapId(2),
             &rx_line,
             std::num::NonZeroU8::new(DEPTH as u8).unwrap(),
+            MAX,
         ),
     );
     assert!(!tx_line.is_enabled() && !rx_line.is_enabled());

@@ -6,7 +6,8 @@ use std::vec::Vec;
 
 use gunyah_msgq::abi::RecvReply;
 use gunyah_msgq::{
-    CapId, DrainOutcome, Error, MsgQueue, RawOutput, RxConfig, SendFlags, Trigger, TxConfig,
+    CapId, ConfigError, DrainOutcome, Error, MsgQueue, RawOutput, RxConfig, SendFlags, Trigger,
+    TxConfig,
 };
 
 use crate::guest::Guest;
@@ -96,6 +97,7 @@ pub struct Endpoint {
     rx_irq: MockIrq,
     rx_depth: NonZeroU8,
     tx_max_size: usize,
+    rx_max_size: usize,
 }
 
 impl Endpoint {
@@ -105,6 +107,7 @@ impl Endpoint {
             rx_irq: hyp.rx_irq(caps.rx_queue)?,
             rx_depth: hyp.queue_snapshot(caps.rx_queue)?.depth,
             tx_max_size: hyp.queue_snapshot(caps.tx_queue)?.max_size,
+            rx_max_size: hyp.queue_snapshot(caps.rx_queue)?.max_size,
             guest: hyp.guest(caps.vm),
             caps,
         })
@@ -170,6 +173,12 @@ impl Endpoint {
         self.tx_max_size
     }
 
+    /// The maximum message size of the queue it receives from.
+    #[must_use]
+    pub fn rx_max_size(&self) -> usize {
+        self.rx_max_size
+    }
+
     /// Its hypercall backend.
     #[must_use]
     pub fn guest(&self) -> Guest {
@@ -182,26 +191,37 @@ impl Endpoint {
         self.guest.hypervisor()
     }
 
-    /// The TX half of a queue configuration, with the TX line's current trigger.
+    /// The TX half of a queue configuration, with the TX line's current trigger and the TX
+    /// queue's real maximum message size.
     #[must_use]
     pub fn tx_config(&self) -> TxConfig<MockIrq> {
         TxConfig {
             trigger: self.tx_irq.trigger(),
-            ..TxConfig::new(self.caps.tx_cap, self.tx_irq.clone())
+            ..TxConfig::new(self.caps.tx_cap, self.tx_irq.clone(), self.tx_max_size)
         }
     }
 
-    /// The RX half of a queue configuration.
+    /// The RX half of a queue configuration, with the RX queue's real depth and maximum
+    /// message size.
     #[must_use]
     pub fn rx_config(&self) -> RxConfig<MockIrq> {
-        RxConfig::new(self.caps.rx_cap, self.rx_irq.clone(), self.rx_depth)
+        RxConfig::new(
+            self.caps.rx_cap,
+            self.rx_irq.clone(),
+            self.rx_depth,
+            self.rx_max_size,
+        )
     }
 
     /// A duplex [`MsgQueue`] on this endpoint (not started; install handlers first, e.g. with
-    /// [`bind_queue`](Self::bind_queue)). `MAX` should be the queues' maximum message size.
-    #[must_use]
-    pub fn msg_queue<const MAX: usize>(&self) -> MsgQueue<Guest, MockIrq, MAX> {
-        MsgQueue::duplex(self.guest(), self.tx_config(), self.rx_config())
+    /// [`bind_queue`](Self::bind_queue)).
+    ///
+    /// # Errors
+    /// [`ConfigError`] if either queue's maximum message size is larger than `MAX`.
+    pub fn msg_queue<const MAX: usize>(
+        &self,
+    ) -> Result<MsgQueue<Guest, MockIrq, MAX>, ConfigError> {
+        MsgQueue::try_duplex(self.guest(), self.tx_config(), self.rx_config())
     }
 
     /// Installs this endpoint's interrupt handlers for `queue`: TX calls

@@ -7,8 +7,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use gunyah_msgq::{
-    DrainOutcome, Error, GunyahError, IrqLine, MsgQueue, SendFlags, SendOutcome, Trigger, TxState,
-    WaitPolicy,
+    ConfigError, Direction, DrainOutcome, Error, GunyahError, IrqLine, MsgQueue, RxConfig,
+    SendFlags, SendOutcome, Trigger, TxState, WaitPolicy,
 };
 use gunyah_msgq_mock::model::{Mode, QueueConfig, VmId};
 use gunyah_msgq_mock::{
@@ -30,7 +30,7 @@ fn link(delivery: Delivery, config: LinkConfig) -> (MockHypervisor, Link) {
 
 /// A started queue on `ep` whose RX handler appends to the returned inbox.
 fn client(ep: &Endpoint) -> (Arc<Q>, Inbox) {
-    let q = Arc::new(ep.msg_queue::<240>());
+    let q = Arc::new(ep.msg_queue::<240>().unwrap());
     let inbox: Inbox = Arc::default();
     let sink = Arc::clone(&inbox);
     ep.bind_queue(&q, move |m| sink.lock().unwrap().push(m.to_vec()));
@@ -151,7 +151,7 @@ fn inline_ping_pong_reenters_through_the_hypercall() {
     let (hyp, link) = link(Delivery::Inline, LinkConfig::RM_LINK);
     let (qa, inbox_a) = client(&link.a);
     // B echoes every message from inside its RX callback, itself inside A's send hypercall.
-    let qb = Arc::new(link.b.msg_queue::<240>());
+    let qb = Arc::new(link.b.msg_queue::<240>().unwrap());
     let echo = Arc::downgrade(&qb);
     link.b.bind_queue(&qb, move |m| {
         if let Some(qb) = echo.upgrade() {
@@ -301,14 +301,31 @@ fn message_larger_than_the_buffer_per_mode() {
             ..LinkConfig::RM_LINK
         };
         let (hyp, link) = link(Delivery::Inline, config);
-        let q = Arc::new(link.a.msg_queue::<240>());
+        // Built from the real sizes, the endpoint refuses a peer whose messages it cannot hold.
+        assert_eq!(
+            link.a.msg_queue::<240>().err(),
+            Some(ConfigError::MessageSize {
+                direction: Direction::Rx,
+                size: 1023,
+                max: 240
+            })
+        );
+        // Built from a wrong size (a device tree that says 240), it meets the large message.
+        let rx = RxConfig {
+            max_msg_size: 240,
+            ..link.a.rx_config()
+        };
+        let q: Arc<MsgQueue<_, _, 240>> =
+            Arc::new(MsgQueue::try_duplex(link.a.guest(), link.a.tx_config(), rx).unwrap());
         let results = recording_rx(&link.a, &q);
         let _ = q.start(|_| {}).unwrap();
         link.b.send(&[1; 500], SendFlags::PUSH);
         let expected = match mode {
-            Mode::Documented => Error::Hypervisor(GunyahError::AddrOverflow),
+            Mode::Documented => Error::RxStuck {
+                code: Some(GunyahError::AddrOverflow),
+            },
             // OK + size 0 + not_empty: the drain stops at once instead of looping (bug 11).
-            Mode::PublicSourceQuirks => Error::RxStuck,
+            Mode::PublicSourceQuirks => Error::RxStuck { code: None },
         };
         assert_eq!(*results.lock().unwrap(), [Err(expected)], "{mode:?}");
         assert!(q.rx_pending());
@@ -430,7 +447,7 @@ fn bind_queue_reschedules_a_drain_that_hit_its_bound() {
     for delivery in [Delivery::Inline, Delivery::Threaded] {
         let config = LinkConfig::symmetric(QueueConfig::new(2, 16));
         let (hyp, link) = link(delivery, config);
-        let q = Arc::new(link.a.msg_queue::<16>());
+        let q = Arc::new(link.a.msg_queue::<16>().unwrap());
         let inbox: Inbox = Arc::default();
         let (sink, peer) = (Arc::clone(&inbox), link.b.clone());
         // Each message received makes the peer send the next one (no PUSH): the queue never

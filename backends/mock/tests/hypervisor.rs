@@ -172,7 +172,7 @@ fn quirk_stuck_head_decodes_as_rx_stuck() {
     let raw = link.b.guest().msgq_receive_unwritable(link.b.rx_cap());
     assert_eq!(
         gunyah_msgq::abi::RecvReply::decode(raw, 240),
-        Err(Error::RxStuck)
+        Err(Error::RxStuck { code: None })
     );
     assert_eq!(link.b.recv(), Ok(Some(b"x".to_vec())));
 }

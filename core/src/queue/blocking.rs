@@ -15,9 +15,9 @@ pub struct WaitPolicy {
     /// Give up after this many microseconds of waiting.
     pub timeout_us: u32,
     /// Retry the hypercall at least once per slice, even without a TX event: this recovers
-    /// from a lost edge.
+    /// from a lost edge. A slice is never shorter than one step (`0` means one step).
     pub slice_us: u32,
-    /// How often to look for the TX event while waiting (one `delay_us` step). At least 1.
+    /// How often to look for the TX event while waiting (one `delay_us` step). `0` means 1.
     pub poll_us: u32,
 }
 
@@ -37,9 +37,10 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
     /// Sends `msg`, waiting while the queue is full.
     ///
     /// While `Full` it makes no hypercall until the TX event arrives or one wait slice ends;
-    /// then it retries once. Each retry after a TX event is charged one poll step of the
-    /// budget, so a storm of spurious TX interrupts cannot keep it from timing out. Time is
-    /// measured by the delays it makes, not by a clock.
+    /// then it retries once. Every retry is charged at least one poll step of the budget, so
+    /// neither a storm of spurious TX interrupts nor a zero `slice_us` can keep it from timing
+    /// out: whatever the policy's values, it gives up once it has waited `timeout_us`, having
+    /// waited at most one step more. Time is measured by the delays it makes, not by a clock.
     ///
     /// # Errors
     /// [`Error::TimedOut`] if the message was not accepted within `policy.timeout_us` (it was
@@ -52,32 +53,33 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
         delay: &mut impl DelayNs,
         policy: WaitPolicy,
     ) -> Result<(), Error> {
-        let poll_us = policy.poll_us.max(1);
+        let step_us = policy.poll_us.max(1);
+        let slice_us = policy.slice_us.max(step_us);
         let mut waited: u32 = 0;
         loop {
-            let (outcome, epoch) = self.send_once(msg, flags)?;
+            let (outcome, tx_events) = self.send_once(msg, flags)?;
             if let SendOutcome::Sent { .. } = outcome {
                 return Ok(());
             }
             if waited >= policy.timeout_us {
                 return Err(Error::TimedOut);
             }
-            let slice_end = waited
-                .saturating_add(policy.slice_us)
-                .min(policy.timeout_us);
+            // `waited < timeout_us`, so the slice is at least 1 µs long: every pass of the
+            // outer loop adds to `waited`, and the loop ends.
+            let slice_end = waited.saturating_add(slice_us).min(policy.timeout_us);
             loop {
                 let now = self.tx_shared.get();
                 if now.state == TxState::Closed {
                     return Err(Error::Closed);
                 }
-                if now.epoch != epoch {
-                    waited = waited.saturating_add(poll_us);
+                if now.tx_events != tx_events {
+                    waited = waited.saturating_add(step_us);
                     break;
                 }
                 if waited >= slice_end {
                     break;
                 }
-                let step = poll_us.min(slice_end - waited);
+                let step = step_us.min(slice_end - waited);
                 delay.delay_us(step);
                 waited += step;
             }

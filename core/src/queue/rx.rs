@@ -16,7 +16,6 @@ use crate::error::Error;
 use crate::hypercall::Hypercall;
 use crate::irq::IrqLine;
 use crate::mailbox::RecvOutcome;
-use crate::sync::Ordering;
 
 /// How a drain ended.
 #[must_use]
@@ -81,18 +80,15 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
         let mut receives = 0;
         let mut delivered = 0;
         // Announce the request first: if a drain is running, it will see this.
-        self.rx_pending.store(true, Ordering::Release);
-        // Each pass ends by dropping the lock; the loop condition then looks at `rx_pending`
-        // again: a caller that found the lock taken after our last look has set it and left,
-        // so its request is taken up here, now that the lock is free.
-        while self.rx_pending.load(Ordering::Acquire) {
-            let Some(mut buf) = self.rx_buf.try_lock() else {
+        self.rx_drain.request();
+        loop {
+            let Some(mut buf) = self.rx_drain.try_enter() else {
                 return Ok(DrainOutcome::Deferred);
             };
-            while self.rx_pending.swap(false, Ordering::AcqRel) {
+            while self.rx_drain.take() {
                 loop {
                     if receives == budget {
-                        self.rx_pending.store(true, Ordering::Release);
+                        self.rx_drain.request();
                         return Ok(DrainOutcome::Pending { delivered });
                     }
                     if self.is_closed() {
@@ -118,14 +114,19 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
                         Err(Error::Abi(_)) => self.counters.malformed.bump(),
                         Err(e) => {
                             self.counters.faults.bump();
-                            self.rx_pending.store(true, Ordering::Release);
+                            self.rx_drain.request();
                             return Err(e);
                         }
                     }
                 }
             }
+            // A caller that found the lock taken after our last `take` has left its request
+            // and gone: take it up now that the lock is free (or leave it to whoever has
+            // taken the lock since).
+            if !self.rx_drain.leave(buf) {
+                return Ok(DrainOutcome::Done { delivered });
+            }
         }
-        Ok(DrainOutcome::Done { delivered })
     }
 
     /// Receives one message into `buf`, which must hold at least `MAX` bytes. See

@@ -56,8 +56,8 @@ pub fn duplex(hyp: MockHypercall) -> Q {
 pub fn duplex_with(hyp: MockHypercall, tx_line: MockIrqLine, rx_line: MockIrqLine) -> Q {
     MsgQueue::duplex(
         hyp,
-        TxConfig::new(TX_CAP, tx_line),
-        RxConfig::new(RX_CAP, rx_line, depth()),
+        TxConfig::new(TX_CAP, tx_line, MAX),
+        RxConfig::new(RX_CAP, rx_line, depth(), MAX),
     )
 }
 

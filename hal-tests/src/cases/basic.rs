@@ -2,7 +2,6 @@
 
 use gunyah_msgq::{
     DrainOutcome, Error, ErrorKind, GunyahError, RecvOutcome, SendFlags, SendOutcome, TxState,
-    mailbox::Error as _,
 };
 
 use super::{collect_delivered, drain_peer, peer_send_now, send_now, settle, start};

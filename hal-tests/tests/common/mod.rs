@@ -109,16 +109,20 @@ impl<B: Wrap + Send + Sync + 'static, const MAX: usize> MockFixture<B, MAX> {
             cap: tx_cap,
             ..a.tx_config()
         };
+        // What the device tree would say: a peer whose hypervisor queue allows more than `MAX`
+        // is a misconfiguration the queue cannot see, and the cases that set it up test that.
         let rx = RxConfig {
             cap: rx_cap,
+            max_msg_size: MAX,
             ..a.rx_config()
         };
         let backend = B::wrap(a.guest());
-        let queue = Arc::new(match setup.sides {
-            Sides::Duplex => MsgQueue::duplex(backend, tx, rx),
-            Sides::TxOnly => MsgQueue::tx_only(backend, tx),
-            Sides::RxOnly => MsgQueue::rx_only(backend, rx),
-        });
+        let queue = match setup.sides {
+            Sides::Duplex => MsgQueue::try_duplex(backend, tx, rx),
+            Sides::TxOnly => MsgQueue::try_tx_only(backend, tx),
+            Sides::RxOnly => MsgQueue::try_rx_only(backend, rx),
+        };
+        let queue = Arc::new(queue.map_err(|_| CaseError::new("queue configuration"))?);
         let delivered = Arc::new(Mutex::new(VecDeque::new()));
         let runs = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
         let irq_faults = Arc::new([IrqFaults::new(), IrqFaults::new()]);

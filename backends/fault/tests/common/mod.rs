@@ -151,8 +151,8 @@ pub type Queue = MsgQueue<FaultHypercall<Loopback>, NoLine, MAX>;
 pub fn queue() -> Queue {
     MsgQueue::duplex(
         FaultHypercall::new(Loopback::new(DEPTH)),
-        TxConfig::new(TX_CAP, NoLine),
-        RxConfig::new(RX_CAP, NoLine, NonZeroU8::new(DEPTH as u8).unwrap()),
+        TxConfig::new(TX_CAP, NoLine, MAX),
+        RxConfig::new(RX_CAP, NoLine, NonZeroU8::new(DEPTH as u8).unwrap(), MAX),
     )
 }
 
