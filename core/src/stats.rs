@@ -34,9 +34,8 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
-    const_unless_loom! {
-        pub(crate) fn new() -> Self {
-            Counters {
+    pub(crate) const fn new() -> Self {
+        Counters {
             sent: Counter::new(),
             received: Counter::new(),
             would_block: Counter::new(),
@@ -44,7 +43,6 @@ impl Counters {
             spurious_rx: Counter::new(),
             faults: Counter::new(),
             malformed: Counter::new(),
-            }
         }
     }
 

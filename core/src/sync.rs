@@ -5,12 +5,12 @@
 //!   TX state and its event counts, which must change together with the TX line's mask.
 //! - [`RequestLock`]: the RX drain's hand-off: a lock that is only ever tried, plus a request
 //!   flag that whoever finds the lock taken leaves for the holder.
-//! - [`Counter`]: a relaxed statistics counter.
+//! - [`Counter`]: a relaxed statistics counter (not swapped: it orders nothing).
 //!
 //! # The loom build
-//! Under `cfg(loom)` the critical section becomes a `loom::sync::Mutex` per cell (stricter
-//! than one global critical section, so a model that passes with it passes with the real
-//! one), the try-lock a `loom::sync::Mutex`, and the atomics and fences loom's. loom's types
+//! Under `cfg(loom)` the critical section becomes a `loom::sync::Mutex` per cell (each cell
+//! is only ever used inside its own critical section, so this is equivalent), the try-lock a
+//! loom atomic lock word with `spin`'s orderings, and the atomics and fences loom's. loom's types
 //! have no `const fn new` (loom issue #170), so the constructors that are `const` in a normal
 //! build are plain functions under loom: [`const_unless_loom!`] writes each of them once for
 //! both builds.
@@ -18,9 +18,9 @@
 #[cfg(not(loom))]
 use core::cell::Cell;
 #[cfg(not(loom))]
-pub(crate) use core::sync::atomic::{AtomicBool, AtomicU32, Ordering, fence};
+use core::sync::atomic::{AtomicBool, Ordering, fence};
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, Ordering, fence};
+use loom::sync::atomic::{AtomicBool, Ordering, fence};
 
 /// A `Copy` value shared between tasks and interrupt handlers, guarded by `critical-section`.
 pub(crate) struct CsCell<T: Copy>(
@@ -77,14 +77,72 @@ impl<T: Copy> CsCell<T> {
 #[cfg(not(loom))]
 type TryLockInner<T> = spin::mutex::SpinMutex<T>;
 #[cfg(loom)]
-type TryLockInner<T> = loom::sync::Mutex<T>;
+type TryLockInner<T> = loom_try_lock::TryLock<T>;
 
 /// The guard of a [`RequestLock`]; dropping it releases the lock.
 #[cfg(not(loom))]
 pub(crate) type RequestGuard<'a, T> = spin::mutex::SpinMutexGuard<'a, T>;
 /// The guard of a [`RequestLock`]; dropping it releases the lock.
 #[cfg(loom)]
-pub(crate) type RequestGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
+pub(crate) type RequestGuard<'a, T> = loom_try_lock::Guard<'a, T>;
+
+/// `spin`'s try-lock as loom sees it: the same lock word with the same orderings (a CAS with
+/// Acquire to take it, a Release store to let go), so loom explores the lock word's part in
+/// the hand-off; the value sits in a `loom::sync::Mutex` that only the word's owner locks.
+#[cfg(loom)]
+mod loom_try_lock {
+    use loom::sync::atomic::{AtomicBool, Ordering};
+    use loom::sync::{Mutex, MutexGuard};
+
+    pub(crate) struct TryLock<T> {
+        locked: AtomicBool,
+        value: Mutex<T>,
+    }
+
+    pub(crate) struct Guard<'a, T> {
+        locked: &'a AtomicBool,
+        value: Option<MutexGuard<'a, T>>,
+    }
+
+    impl<T> TryLock<T> {
+        pub(crate) fn new(value: T) -> Self {
+            TryLock {
+                locked: AtomicBool::new(false),
+                value: Mutex::new(value),
+            }
+        }
+
+        pub(crate) fn try_lock(&self) -> Option<Guard<'_, T>> {
+            self.locked
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .ok()?;
+            Some(Guard {
+                locked: &self.locked,
+                value: Some(self.value.lock().unwrap()),
+            })
+        }
+    }
+
+    impl<T> core::ops::Deref for Guard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            self.value.as_ref().unwrap()
+        }
+    }
+
+    impl<T> core::ops::DerefMut for Guard<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            self.value.as_mut().unwrap()
+        }
+    }
+
+    impl<T> Drop for Guard<'_, T> {
+        fn drop(&mut self) {
+            self.value = None;
+            self.locked.store(false, Ordering::Release);
+        }
+    }
+}
 
 /// A lock that is only ever tried, never waited for (an interrupt handler must not spin on a
 /// lock its own CPU's task may hold), plus a request flag. It lends its value out *without* a
@@ -130,10 +188,7 @@ impl<T> RequestLock<T> {
 
     /// Takes the lock if it is free.
     pub(crate) fn try_enter(&self) -> Option<RequestGuard<'_, T>> {
-        #[cfg(not(loom))]
-        return self.lock.try_lock();
-        #[cfg(loom)]
-        return self.lock.try_lock().ok();
+        self.lock.try_lock()
     }
 
     /// Takes the request: whether one was there.
@@ -157,20 +212,19 @@ impl<T> RequestLock<T> {
 }
 
 /// A statistics counter. Relaxed: counters order nothing, they are only read for diagnostics.
-pub(crate) struct Counter(AtomicU32);
+/// It stays a plain atomic under loom, which then has fewer operations to interleave.
+pub(crate) struct Counter(core::sync::atomic::AtomicU32);
 
 impl Counter {
-    const_unless_loom! {
-        pub(crate) fn new() -> Self {
-            Counter(AtomicU32::new(0))
-        }
+    pub(crate) const fn new() -> Self {
+        Counter(core::sync::atomic::AtomicU32::new(0))
     }
 
     pub(crate) fn bump(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        self.0.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
     }
 
     pub(crate) fn get(&self) -> u32 {
-        self.0.load(Ordering::Relaxed)
+        self.0.load(core::sync::atomic::Ordering::Relaxed)
     }
 }

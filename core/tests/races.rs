@@ -265,6 +265,68 @@ fn race3_a_blocking_send_with_a_zero_slice_ends_at_its_timeout() {
     assert!(calls <= 11, "{calls} hypercalls");
 }
 
+/// A hypervisor whose TX queue is always full, counting the sends.
+#[derive(Default)]
+struct AlwaysFull(AtomicUsize);
+
+impl Hypercall for AlwaysFull {
+    fn msgq_send(&self, _: CapId, _: &[u8], _: SendFlags) -> RawOutput {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        err(FULL)
+    }
+
+    fn msgq_receive(&self, _: CapId, _: &mut [u8]) -> RawOutput {
+        err(EMPTY)
+    }
+
+    fn msgq_flush(&self, _: CapId) -> RawOutput {
+        RawOutput::ok()
+    }
+}
+
+proptest::proptest! {
+    /// Every `WaitPolicy` (its fields are public) ends at its timeout, having waited at most
+    /// one step more, with or without a storm of spurious TX interrupts.
+    #[test]
+    fn race3_every_wait_policy_ends_within_its_timeout_plus_one_step(
+        timeout_us in proptest::prop_oneof![proptest::strategy::Just(0u32), 0u32..4_000],
+        slice_us in proptest::prop_oneof![
+            proptest::strategy::Just(0u32),
+            0u32..5_000,
+            proptest::strategy::Just(u32::MAX)
+        ],
+        poll_us in proptest::prop_oneof![
+            proptest::strategy::Just(0u32),
+            1u32..3_000,
+            proptest::strategy::Just(u32::MAX)
+        ],
+        storm in proptest::bool::ANY,
+    ) {
+        let q: Arc<MsgQueue<AlwaysFull, HookLine, MAX>> = Arc::new(MsgQueue::tx_only(
+            AlwaysFull::default(),
+            TxConfig::new(TX_CAP, HookLine::default(), MAX),
+        ));
+        let clock = Clock::default();
+        let storm_q = Arc::clone(&q);
+        let mut delay = FakeDelay::new(clock.clone(), move |_| {
+            if storm {
+                storm_q.on_tx_interrupt();
+            }
+        });
+        let policy = WaitPolicy { timeout_us, slice_us, poll_us };
+        proptest::prop_assert_eq!(
+            q.send_blocking(b"x", SendFlags::NONE, &mut delay, policy),
+            Err(Error::TimedOut)
+        );
+        let step = u64::from(poll_us.max(1));
+        let waited = clock.now_us();
+        proptest::prop_assert!(waited <= u64::from(timeout_us) + step, "waited {} µs", waited);
+        // Every retry is charged at least one microsecond of the budget.
+        let sends = q.hypercall().0.load(Ordering::SeqCst) as u64;
+        proptest::prop_assert!(sends <= u64::from(timeout_us) + 2, "{} sends", sends);
+    }
+}
+
 // --- Race 4: a level TX line masked while Full ---------------------------------------------
 
 /// A level-triggered queue that is `Full` with its line unmasked.

@@ -25,8 +25,10 @@
 //! # struct Hvc;
 //! # impl Hypercall for Hvc {
 //! #     fn msgq_send(&self, _: CapId, _: &[u8], _: SendFlags) -> RawOutput { RawOutput::sent(true) }
-//! #     fn msgq_receive(&self, _: CapId, _: &mut [u8]) -> RawOutput { RawOutput::error(60) }
-//! #     fn msgq_flush(&self, _: CapId) -> RawOutput { RawOutput::error(0) }
+//! #     fn msgq_receive(&self, _: CapId, _: &mut [u8]) -> RawOutput {
+//! #         RawOutput::failed(gunyah_msgq::GunyahError::MsgqueueEmpty)
+//! #     }
+//! #     fn msgq_flush(&self, _: CapId) -> RawOutput { RawOutput::ok() }
 //! # }
 //! # #[derive(Clone, Copy)] struct Line;
 //! # impl IrqLine for Line { fn enable(&self) {} fn disable(&self) {} }

@@ -3,8 +3,10 @@
 //!
 //! One drain runs at a time. The drain buffer sits behind a try-lock: the caller that gets it
 //! drains and runs the callbacks (with no critical section held, so a callback may send); a
-//! caller that finds it taken sets `rx_pending` and returns, and the holder looks at
-//! `rx_pending` again before and after it lets go, so that request is never dropped.
+//! caller that finds it taken leaves an RX request (`rx_pending`) and returns `Deferred`, and
+//! the holder takes requests while it drains and looks once more after it lets go, so that
+//! request is never dropped. The memory ordering that makes "once more" enough is argued in
+//! `sync::RequestLock`.
 //!
 //! A drain ends at EMPTY or `more = false`, and makes at most `depth + 1` receives. When it
 //! hits that bound, or a receive fails, `rx_pending` stays set: with an edge-triggered line no
