@@ -3,7 +3,7 @@
 
 use gunyah_msgq::{CapId, GunyahError};
 use gunyah_msgq_mock::model::Dispatch;
-use gunyah_msgq_qemu_abi::control::{Control, HELLO_MAGIC, Line, Setup, VERSION};
+use gunyah_msgq_qemu_abi::control::{Control, HELLO_MAGIC, Line, SPURIOUS_RAW, Setup, VERSION};
 
 use crate::model::{Model, PEER};
 use crate::msgq::{self, Call};
@@ -32,16 +32,7 @@ pub fn call(model: &mut Model, c: Control, x: &[u64; 8]) -> (Reply, Option<Dispa
             (reply, None)
         }
         Control::PeerSend | Control::PeerReceive | Control::PeerFlush => peer(model, c, x),
-        Control::Spurious => {
-            let reply = match Line::from_raw(x[0]) {
-                Some(line) => {
-                    model.lines[line.index()].latched = true;
-                    Reply::error(0)
-                }
-                None => INVALID,
-            };
-            (reply, None)
-        }
+        Control::Spurious => (spurious(model, x[0], x[1]), None),
         Control::Counters => {
             let c = model.counters().to_regs();
             (Reply::regs(&[0, c[0], c[1], c[2], c[3], c[4], c[5]]), None)
@@ -73,6 +64,25 @@ fn peer(model: &mut Model, c: Control, x: &[u64; 8]) -> (Reply, Option<Dispatch>
     };
     let d = msgq::run(&mut model.hyp, PEER, call, &a);
     (Reply::raw(d.raw, call.outputs()), Some(d))
+}
+
+fn spurious(model: &mut Model, which: u64, intid: u64) -> Reply {
+    if which == SPURIOUS_RAW {
+        return match u32::try_from(intid) {
+            Ok(id) if id < 1020 => match model.spurious.add(id) {
+                Ok(()) => Reply::error(0),
+                Err(()) => Reply::error(GunyahError::Noresources.code()),
+            },
+            _ => INVALID,
+        };
+    }
+    match Line::from_raw(which) {
+        Some(line) => {
+            model.lines[line.index()].latched = true;
+            Reply::error(0)
+        }
+        None => INVALID,
+    }
 }
 
 fn queue_state(model: &Model, which: u64) -> Reply {

@@ -29,6 +29,7 @@ mod native;
 mod reply;
 mod semihosting;
 mod smccc;
+mod spurious;
 mod storage;
 mod sysreg;
 mod trap;

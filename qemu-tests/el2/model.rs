@@ -10,6 +10,7 @@ use gunyah_msgq_qemu_abi::control::{Caps, Counters, Setup, SetupReply, Sides};
 use gunyah_msgq_qemu_abi::layout::{NO_INTID, RX_INTID, TX_INTID};
 
 use crate::lines::Line;
+use crate::spurious::Spurious;
 use crate::storage::{self, Slots};
 use crate::vgic::Vgic;
 
@@ -46,6 +47,8 @@ pub struct Model {
     pub link: Option<Link>,
     /// The guest's TX and RX lines.
     pub lines: [Line; 2],
+    /// Spurious INTIDs waiting for the guest to enable them.
+    pub spurious: Spurious,
     /// The list registers.
     pub vgic: Vgic,
     /// Counters since the last setup (the line counters live in `lines`).
@@ -69,6 +72,7 @@ impl Model {
             hyp: Hyp::new(),
             link: None,
             lines: [NO_LINE; 2],
+            spurious: Spurious::new(),
             vgic: Vgic::new(),
             hypercalls: 0,
             traps: 0,
@@ -107,6 +111,7 @@ impl Model {
         self.hyp = Hyp::new();
         self.link = None;
         self.vgic.reset();
+        self.spurious.clear();
         let [tx_store, rx_store] = storage::fresh();
         let made = self
             .hyp
@@ -169,11 +174,14 @@ impl Model {
 
     /// Delivers what is due; called at the end of every trap.
     pub fn sync_virqs(&mut self) {
+        // INTIDs that waited for a list register go first.
+        self.vgic.refill();
         for line in &mut self.lines {
             let (queue, kind) = line.source;
             let condition = self.hyp.level(queue, kind);
             line.sync(condition, &mut self.vgic);
         }
+        self.spurious.sync(&mut self.vgic);
         self.vgic.refill();
     }
 

@@ -17,7 +17,8 @@ const GROUP1: u64 = 1 << 60;
 const PRIORITY: u64 = 0xa0 << 48;
 /// The most list registers an implementation has.
 const MAX_LRS: usize = 16;
-/// Room for INTIDs waiting for a free list register.
+/// Room for INTIDs waiting for a free list register: more than the model can have live (two
+/// lines and `SPURIOUS_RAW_MAX` spurious ones), so `lost` stays 0.
 const OVERFLOW: usize = 16;
 
 macro_rules! lr_access {
@@ -115,7 +116,12 @@ impl Vgic {
                 self.overflow[self.waiting] = id;
                 self.waiting += 1;
             }
-            None => self.lost += 1,
+            None => {
+                self.lost += 1;
+                crate::console::log!(
+                    "vIRQ {id} lost: every list register and overflow slot in use"
+                );
+            }
         }
     }
 

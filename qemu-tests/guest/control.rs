@@ -1,7 +1,9 @@
 //! A client of the EL2 model's control calls (`gunyah_msgq_qemu_abi::control`): what a test
 //! fixture uses to build links and drive the other VM.
 
-use crate::abi::control::{Control, Counters, HELLO_MAGIC, Line, QueueState, Setup, SetupReply};
+use crate::abi::control::{
+    Control, Counters, HELLO_MAGIC, Line, QueueState, SPURIOUS_RAW, Setup, SetupReply,
+};
 use crate::hvc::{self, error};
 
 fn call<const IMM: u16>(x: [u64; 8]) -> Result<[u64; 8], i32> {
@@ -67,6 +69,11 @@ pub fn peer_flush() -> i32 {
 /// Makes `line`'s INTID pending once, as a spurious interrupt.
 pub fn spurious(line: Line) -> Result<(), i32> {
     call::<{ Control::Spurious.imm() }>(args(&[line as u64])).map(|_| ())
+}
+
+/// Makes any `intid` pending once (when the guest has it enabled), as a spurious interrupt.
+pub fn spurious_intid(intid: u32) -> Result<(), i32> {
+    call::<{ Control::Spurious.imm() }>(args(&[SPURIOUS_RAW, u64::from(intid)])).map(|_| ())
 }
 
 /// The model's counters since the last setup.

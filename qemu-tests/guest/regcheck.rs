@@ -1,10 +1,10 @@
-//! One hypercall with every register chosen beforehand and recorded afterwards: x0-x30, q0-q31
-//! and FPCR, to check what the hypervisor returns, poisons and preserves.
+//! One hypercall with every register chosen beforehand and recorded afterwards: x0-x30, q0-q31,
+//! FPCR and FPSR, to check what the hypervisor returns, poisons and preserves.
 
 use core::arch::global_asm;
 
 /// Every register the check sets and records. Layout shared with the assembly: x0-x30 at 0,
-/// FPCR at 248, q0-q31 at 256.
+/// FPCR at 248, q0-q31 at 256, FPSR at 768.
 #[repr(C, align(16))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Regs {
@@ -14,10 +14,13 @@ pub struct Regs {
     pub fpcr: u64,
     /// q0-q31.
     pub q: [u128; 32],
+    /// FPSR.
+    pub fpsr: u64,
 }
 
 const _: () = assert!(core::mem::offset_of!(Regs, fpcr) == 248);
 const _: () = assert!(core::mem::offset_of!(Regs, q) == 256);
+const _: () = assert!(core::mem::offset_of!(Regs, fpsr) == 768);
 
 /// Which instruction the check traps with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +54,8 @@ macro_rules! regcheck_fn {
             "str x30, [sp, #96]\n",
             "str x1, [sp, #112]\n",
             "mrs x2, fpcr\n",
-            "str x2, [sp, #128]\n",
+            "mrs x3, fpsr\n",
+            "stp x2, x3, [sp, #128]\n",
             "stp q8, q9, [sp, #144]\n",
             "stp q10, q11, [sp, #176]\n",
             "stp q12, q13, [sp, #208]\n",
@@ -76,6 +80,8 @@ macro_rules! regcheck_fn {
             "ldp q30, q31, [x2, #480]\n",
             "ldr x2, [x0, #248]\n",
             "msr fpcr, x2\n",
+            "ldr x2, [x0, #768]\n",
+            "msr fpsr, x2\n",
             "mov x30, x0\n",
             "ldp x0, x1, [x30, #0]\n",
             "ldp x2, x3, [x30, #16]\n",
@@ -120,6 +126,8 @@ macro_rules! regcheck_fn {
             "str x0, [x30, #0]\n",
             "mrs x2, fpcr\n",
             "str x2, [x30, #248]\n",
+            "mrs x2, fpsr\n",
+            "str x2, [x30, #768]\n",
             "add x2, x30, #256\n",
             "stp q0, q1, [x2, #0]\n",
             "stp q2, q3, [x2, #32]\n",
@@ -138,8 +146,9 @@ macro_rules! regcheck_fn {
             "stp q28, q29, [x2, #448]\n",
             "stp q30, q31, [x2, #480]\n",
             // Restore ours.
-            "ldr x2, [sp, #128]\n",
+            "ldp x2, x3, [sp, #128]\n",
             "msr fpcr, x2\n",
+            "msr fpsr, x3\n",
             "ldp q8, q9, [sp, #144]\n",
             "ldp q10, q11, [sp, #176]\n",
             "ldp q12, q13, [sp, #208]\n",
@@ -172,9 +181,10 @@ pub fn call(trap: Trap, input: &Regs) -> Regs {
         x: [0; 31],
         fpcr: 0,
         q: [0; 32],
+        fpsr: 0,
     };
-    // SAFETY: the routines read 768 bytes at `input` and write 768 at `output` (both `Regs`),
-    // preserve every callee-saved register, FPCR and the stack, and clobber only caller-saved
+    // SAFETY: the routines read and write `Regs` at `input` and `output`, preserve every
+    // callee-saved register, FPCR, FPSR and the stack, and clobber only caller-saved
     // registers, which a call to an `extern "C"` function may clobber anyway.
     unsafe {
         match trap {

@@ -16,7 +16,7 @@
 //! | 2 | PeerSend | x0 buffer, x1 size, x2 flags (bit 0 PUSH) | the msgq_send registers: x0 error, x1 not_full |
 //! | 3 | PeerReceive | x0 buffer, x1 buffer size | the msgq_receive registers: x0 error, x1 size, x2 not_empty |
 //! | 4 | PeerFlush | - | x0 error (the peer flushes the queue it receives from: our TX queue) |
-//! | 5 | Spurious | x0 [`Line`] | - (the line's INTID is made pending once, as an edge the model did not raise) |
+//! | 5 | Spurious | x0 [`Line`], or [`SPURIOUS_RAW`] with x1 an INTID (0..1019) | - (that INTID is made pending once, when the guest has it enabled, as an edge the model did not raise) |
 //! | 6 | Counters | - | [`Counters`] in x1-x6 |
 //! | 7 | QueueState | x0 [`Line`]: 0 our TX queue, 1 our RX queue | [`QueueState`] in x1-x5 |
 //! | 8 | Log | x0 1 = log every hypercall, 0 = quiet | - |
@@ -30,6 +30,12 @@ pub const CONTROL_BASE: u16 = 0x6100;
 pub const HELLO_MAGIC: u64 = u64::from_le_bytes(*b"GMSQEL2M");
 /// The version of this ABI, answered in x2 by [`Control::Hello`].
 pub const VERSION: u64 = 1;
+
+/// [`Control::Spurious`] with this in x0 injects the INTID in x1 instead of a line's (up to
+/// [`SPURIOUS_RAW_MAX`] may wait for the guest to enable them; more answer NORESOURCES, 11).
+pub const SPURIOUS_RAW: u64 = 2;
+/// How many raw spurious INTIDs may wait at once.
+pub const SPURIOUS_RAW_MAX: usize = 8;
 
 /// The control calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! Registers across a hypercall: outputs in x0.., the rest of x0-x17 poisoned (or, in the
 //! real-hypervisor style, zeroed with x9 = the return address for native calls and kept for
-//! SMCCC ones); x18-x30, q0-q31 and FPCR preserved.
+//! SMCCC ones); x18-x30, q0-q31, FPCR and FPSR preserved.
 
 use super::link;
 use crate::abi::control::{Setup, SetupFlags};
@@ -27,6 +27,8 @@ fn input(trap: Trap, cap: u64) -> Regs {
         // Round towards zero, flush-to-zero, default NaN: not the reset value.
         fpcr: (0b11 << 22) | (1 << 24) | (1 << 25),
         q: [0; 32],
+        // Every cumulative exception flag and QC.
+        fpsr: 0x1F | (1 << 7) | (1 << 27),
     };
     for (i, x) in r.x.iter_mut().enumerate() {
         *x = 0x1111_0000_0000_0000 | (i as u64) << 32 | 0xA5A5;
@@ -43,13 +45,14 @@ fn input(trap: Trap, cap: u64) -> Regs {
     r
 }
 
-/// x18-x30, q0-q31 and FPCR as they went in.
+/// x18-x30, q0-q31, FPCR and FPSR as they went in.
 fn preserved(input: &Regs, output: &Regs) -> Outcome {
     for i in 18..31 {
         check_eq!(output.x[i], input.x[i], "x18-x30 preserved");
     }
     check!(output.q == input.q, "q0-q31 preserved");
     check_eq!(output.fpcr, input.fpcr, "FPCR preserved");
+    check_eq!(output.fpsr, input.fpsr, "FPSR preserved");
     Ok(())
 }
 

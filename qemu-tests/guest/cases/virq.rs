@@ -26,6 +26,7 @@ pub(super) fn run(r: &mut Report) {
     r.case("spurious_rx_virq", spurious);
     r.case("rx_handler_drains_pending", rx_handler_drains);
     r.case("hypercall_counter", hypercall_counter);
+    r.case("more_virqs_than_list_registers", overflow);
 }
 
 fn counters() -> Result<Counters, Fail> {
@@ -256,5 +257,35 @@ fn hypercall_counter() -> Outcome {
         "msgq calls counted (identify and control calls are not)"
     );
     check!(c.traps >= 4, "traps counted");
+    Ok(())
+}
+
+/// Six INTIDs pending at once on a CPU with four list registers: the model's overflow queue
+/// holds the rest until list registers free up (at the next trap after the guest's EOIs).
+fn overflow() -> Outcome {
+    const IDS: [u32; 6] = [240, 241, 242, 243, 244, 245];
+    let _ = link(Setup::DEFAULT)?;
+    irq::mask();
+    let mut before = [0; 6];
+    for (i, &id) in IDS.iter().enumerate() {
+        gic::configure(id, true);
+        gic::enable(id);
+        before[i] = irq::count(id);
+        check!(
+            control::spurious_intid(id).is_ok(),
+            "control spurious INTID"
+        );
+    }
+    irq::unmask();
+    let all = || {
+        IDS.iter()
+            .zip(before)
+            .all(|(&id, b)| irq::count(id) == b + 1)
+    };
+    let delivered = irq::wait_until(10, all);
+    for id in IDS {
+        gic::disable(id);
+    }
+    check!(delivered, "every INTID taken exactly once");
     Ok(())
 }
