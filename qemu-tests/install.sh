@@ -7,13 +7,10 @@
 # - The aarch64-unknown-none Rust target.
 set -euo pipefail
 
+# Only a missing binary triggers apt: any qemu-system-aarch64 already there (even bookworm's
+# 7.2, which works too) is kept.
 need_qemu() {
-    if ! command -v qemu-system-aarch64 >/dev/null 2>&1; then
-        return 0
-    fi
-    # Anything older than 8.0 means someone installed bookworm's own package: keep it only if
-    # it is what apt would give us anyway (it works), so only a missing binary forces a run.
-    return 1
+    ! command -v qemu-system-aarch64 >/dev/null 2>&1
 }
 
 # The bookworm mirror URI already configured (deb822 `.sources` or one-line `.list` files).
