@@ -4,7 +4,8 @@
 //! - Edge line: each `Assert` latches one edge; the latch is delivered (and cleared) at the
 //!   first trap where the guest has the INTID enabled, so an edge raised while masked arrives
 //!   on enable. Edges merge while one is pending, as on a GIC. `Clear` withdraws an
-//!   undelivered edge.
+//!   undelivered edge. An injected edge the guest disables before taking it goes back to the
+//!   latch.
 //! - Level line: pending whenever the queue's condition holds (and the line is enabled); the
 //!   model re-checks at every trap and re-injects after the guest's EOI while it still holds.
 //!   It drops a pending, unacknowledged injection when the condition goes away.
@@ -57,7 +58,7 @@ impl Line {
             LineSignal::Clear => {
                 self.latched = false;
                 if let Some(id) = self.intid {
-                    vgic.withdraw(id);
+                    let _ = vgic.withdraw(id);
                 }
             }
         }
@@ -67,9 +68,14 @@ impl Line {
     pub fn sync(&mut self, condition: bool, vgic: &mut Vgic) {
         let Some(id) = self.intid else { return };
         if self.level && !condition {
-            vgic.withdraw(id);
+            let _ = vgic.withdraw(id);
         }
         if !gicd::enabled(id) {
+            // Disabled after it was injected but before the guest took it: the pending state
+            // goes back to the model, as a distributor keeps it for a disabled INTID.
+            if vgic.withdraw(id) && !self.level {
+                self.latched = true;
+            }
             return;
         }
         let level_due = self.level && condition && !vgic.live(id);

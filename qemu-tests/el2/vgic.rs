@@ -125,18 +125,23 @@ impl Vgic {
         }
     }
 
-    /// Withdraws a pending, not yet acknowledged `id` (an active one stays active).
-    pub fn withdraw(&mut self, id: u32) {
+    /// Withdraws a pending, not yet acknowledged `id` (an active one stays active); whether
+    /// there was one.
+    pub fn withdraw(&mut self, id: u32) -> bool {
+        let mut found = false;
         if let Some((n, lr)) = self.find(id)
             && state(lr) & PENDING != 0
         {
             let rest = state(lr) & !PENDING;
             write_lr(n, (lr & !(0b11 << STATE_SHIFT)) | rest << STATE_SHIFT);
+            found = true;
         }
         if let Some(i) = self.overflow[..self.waiting].iter().position(|&w| w == id) {
             self.overflow.copy_within(i + 1..self.waiting, i);
             self.waiting -= 1;
+            found = true;
         }
+        found
     }
 
     /// Moves waiting INTIDs into list registers that became free.

@@ -21,6 +21,7 @@ pub(super) fn run(r: &mut Report) {
     r.case("tx_virq_after_full_drained", tx_virq_after_full);
     r.case("tx_virq_on_peer_flush", tx_virq_on_flush);
     r.case("masked_edge_delivered_on_enable", masked_edge);
+    r.case("disabled_after_injection_waits", disabled_after_injection);
     r.case("level_rx_reasserts_until_drained", level_rx);
     r.case("level_tx_masked_by_handler", level_tx);
     r.case("spurious_rx_virq", spurious);
@@ -117,6 +118,27 @@ fn masked_edge() -> Outcome {
     check!(
         irq::wait_until(5, || irq::count(l.rx_intid) > before),
         "delivered on enable"
+    );
+    check_eq!(irq::count(l.rx_intid), before + 1, "exactly once");
+    disarm(&l);
+    Ok(())
+}
+
+/// Injected while IRQs are masked in PSTATE, then disabled at the GIC before being taken: a
+/// disabled INTID is not delivered, and its pending edge arrives once it is enabled again.
+fn disabled_after_injection() -> Outcome {
+    let l = link(Setup::DEFAULT)?;
+    let before = arm(&l, Line::Rx, false);
+    irq::mask();
+    check_eq!(error(peer_send(b"held", false)[0]), OK, "peer send");
+    gic::disable(l.rx_intid);
+    let _ = identify_native();
+    irq::unmask();
+    check_eq!(irq::count(l.rx_intid), before, "not taken while disabled");
+    gic::enable(l.rx_intid);
+    check!(
+        irq::wait_until(5, || irq::count(l.rx_intid) > before),
+        "taken once enabled"
     );
     check_eq!(irq::count(l.rx_intid), before + 1, "exactly once");
     disarm(&l);
