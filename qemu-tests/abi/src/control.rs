@@ -22,7 +22,10 @@
 //! | 8 | Log | x0 1 = log every hypercall, 0 = quiet | - |
 //!
 //! A setup replaces the whole link (new queues, new capabilities, counters zeroed, every
-//! pending vIRQ of the old link withdrawn). The model boots with [`Setup::DEFAULT`] in place.
+//! pending vIRQ of the old link withdrawn). One with a depth or size out of range or unknown
+//! flag bits answers ARGUMENT_INVALID (1) and keeps the old link. The model boots with
+//! [`Setup::DEFAULT`] in place (its capabilities are 0x100 TX and 0x101 RX, but a fixture
+//! should use what the setup answers).
 
 /// The first control immediate.
 pub const CONTROL_BASE: u16 = 0x6100;

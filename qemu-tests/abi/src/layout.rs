@@ -1,7 +1,8 @@
 //! The physical memory and interrupt layout of a boot (`-M virt -m 128M`, MMU off, IPA = PA).
 
-/// Where the guest image is loaded and entered (the real resource manager starts its primary
-/// VM at the same address).
+/// Where the guest image is loaded and entered, at EL1 with the MMU off, IRQs masked, x0 = 0
+/// (the real resource manager starts its primary VM at the same address, with x0 = its device
+/// tree).
 pub const GUEST_BASE: u64 = 0x4100_0000;
 /// The end of RAM with `-m 128M`. Guest buffers must lie in `GUEST_BASE..RAM_END`; anything
 /// else (the model's own memory, devices, unmapped space) is a buffer the model cannot use.
