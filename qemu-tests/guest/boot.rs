@@ -1,0 +1,74 @@
+//! Boot at EL1: from the image's first byte to the test's `main`.
+//!
+//! The image starts with the header the EL2 model reads (`gunyah_msgq_qemu_abi::header`),
+//! written by [`guest!`](crate::guest) in the test crate; its first word branches to
+//! `guest_start` below, which enables FP/SIMD (before any Rust code: `core::fmt` uses NEON),
+//! sets the stack and VBAR_EL1, clears `.bss` and calls `guest_main`.
+
+use core::arch::global_asm;
+
+global_asm!(
+    r#"
+    .section .text.boot, "ax"
+    .global guest_start
+guest_start:
+    mrs     x9, CurrentEL
+    lsr     x9, x9, #2
+    cmp     x9, #1
+    b.ne    9f
+    mov     x9, #(3 << 20)
+    msr     cpacr_el1, x9
+    isb
+    adrp    x9, __stack_top
+    add     x9, x9, :lo12:__stack_top
+    mov     sp, x9
+    adrp    x9, guest_vectors
+    add     x9, x9, :lo12:guest_vectors
+    msr     vbar_el1, x9
+    isb
+    adrp    x9, __bss_start
+    add     x9, x9, :lo12:__bss_start
+    adrp    x10, __bss_end
+    add     x10, x10, :lo12:__bss_end
+1:  cmp     x9, x10
+    b.hs    2f
+    stp     xzr, xzr, [x9], #16
+    b       1b
+2:  bl      guest_main
+    b       .
+    // Not at EL1 (booted without a hypervisor?): semihosting SYS_EXIT with status 3.
+9:  adr     x1, 10f
+    mov     x0, #0x18
+    hlt     #0xf000
+    b       .
+    .balign 8
+10: .quad   0x20026, 3
+"#
+);
+
+/// Declares a guest image: its header (with the model variant it asks for) and its main.
+///
+/// `guest!(main, flags)`: `main: fn() -> u32` returns the exit status; `flags` are
+/// `gunyah_msgq_qemu_abi::header` flags (0 for the default model).
+#[macro_export]
+macro_rules! guest {
+    ($main:path, $flags:expr) => {
+        ::core::arch::global_asm!(
+            ".section .text.head, \"ax\"",
+            ".global guest_header",
+            "guest_header:",
+            "b guest_start",
+            ".word 0",
+            ".quad {magic}",
+            ".quad {flags}",
+            magic = const $crate::abi::header::MAGIC,
+            flags = const $flags,
+        );
+
+        #[unsafe(no_mangle)]
+        extern "C" fn guest_main() -> ! {
+            let main: fn() -> u32 = $main;
+            $crate::semihosting::exit(main())
+        }
+    };
+}

@@ -1,0 +1,29 @@
+//! EL1 guest images for end-to-end msgq tests: boot, vectors, a minimal GICv3 driver, raw
+//! hypercalls, a client of the EL2 model's control calls, and the smoke cases.
+//!
+//! A test file is one image: it declares itself with [`guest!`] and returns its verdict, which
+//! the run's exit status carries (semihosting). Output goes to the PL011 UART: one line per
+//! case and a last line `N passed, N failed`.
+#![no_std]
+
+pub use gunyah_msgq_qemu_abi as abi;
+
+pub mod boot;
+pub mod cases;
+pub mod console;
+pub mod control;
+pub mod gic;
+pub mod hvc;
+pub mod irq;
+pub mod msgq;
+pub mod probe;
+pub mod regcheck;
+pub mod report;
+pub mod semihosting;
+mod vectors;
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    println!("guest: panic: {info}");
+    semihosting::exit(101)
+}
