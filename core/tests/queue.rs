@@ -10,9 +10,9 @@ use common::*;
 use gunyah_msgq::mailbox::Error as _;
 use gunyah_msgq::mock::{MockHypercall, MockIrqLine};
 use gunyah_msgq::{
-    CapId, Direction, DrainOutcome, Error, ErrorKind, Hypercall, IrqLine, Mailbox, MsgQueue,
-    RM_MSG_SIZE, RawOutput, RecvOutcome, RxConfig, SendFlags, SendOutcome, Stats, Trigger,
-    TxConfig, TxState, WaitPolicy,
+    CapId, ConfigError, Direction, DrainOutcome, Error, ErrorKind, Hypercall, IrqLine, Mailbox,
+    MsgQueue, RM_MSG_SIZE, RawOutput, RecvOutcome, RxConfig, SendFlags, SendOutcome, Stats,
+    Trigger, TxConfig, TxState, WaitPolicy,
 };
 use mockall::Sequence;
 
@@ -650,5 +650,84 @@ fn every_counter_counts_independently() {
             faults: 1,
             malformed: 1,
         }
+    );
+}
+
+// --- Sizes from run-time data -------------------------------------------------------------
+
+fn tx_cfg(size: usize) -> TxConfig<MockIrqLine> {
+    TxConfig::new(TX_CAP, untouchable_line(), size)
+}
+
+fn rx_cfg(size: usize) -> RxConfig<MockIrqLine> {
+    RxConfig::new(RX_CAP, untouchable_line(), depth(), size)
+}
+
+fn size_error(direction: Direction, size: usize) -> Option<ConfigError> {
+    Some(ConfigError::MessageSize {
+        direction,
+        size,
+        max: MAX,
+    })
+}
+
+#[test]
+fn sizes_from_run_time_data_are_checked_against_max() {
+    let hyp = MockHypercall::new;
+    for bad in [0, MAX + 1, 4096] {
+        let q: Result<Q, _> = MsgQueue::try_duplex(hyp(), tx_cfg(bad), rx_cfg(MAX));
+        assert_eq!(q.err(), size_error(Direction::Tx, bad));
+        let q: Result<Q, _> = MsgQueue::try_duplex(hyp(), tx_cfg(MAX), rx_cfg(bad));
+        assert_eq!(q.err(), size_error(Direction::Rx, bad));
+        let q: Result<Q, _> = MsgQueue::try_tx_only(hyp(), tx_cfg(bad));
+        assert_eq!(q.err(), size_error(Direction::Tx, bad));
+        let q: Result<Q, _> = MsgQueue::try_rx_only(hyp(), rx_cfg(bad));
+        assert_eq!(q.err(), size_error(Direction::Rx, bad));
+    }
+    for good in [1, MAX] {
+        let q: Q = MsgQueue::try_duplex(hyp(), tx_cfg(good), rx_cfg(good)).unwrap();
+        assert_eq!(q.tx_max_msg_size(), Some(good));
+        assert_eq!(q.max_msg_size(), MAX);
+        let q: Q = MsgQueue::try_tx_only(hyp(), tx_cfg(good)).unwrap();
+        assert_eq!(q.tx_max_msg_size(), Some(good));
+        let q: Q = MsgQueue::try_rx_only(hyp(), rx_cfg(good)).unwrap();
+        assert_eq!(q.tx_max_msg_size(), None);
+    }
+}
+
+#[test]
+#[should_panic(expected = "max_msg_size is 0 or larger than MAX")]
+fn the_const_constructor_refuses_a_size_above_max() {
+    let _: Q = MsgQueue::duplex(MockHypercall::new(), tx_cfg(MAX), rx_cfg(MAX + 1));
+}
+
+#[test]
+#[should_panic(expected = "max_msg_size is 0 or larger than MAX")]
+fn the_const_constructor_refuses_a_zero_size() {
+    let _: Q = MsgQueue::tx_only(MockHypercall::new(), tx_cfg(0));
+}
+
+#[test]
+fn sends_are_checked_against_the_tx_queues_own_maximum() {
+    // The TX queue's real maximum is 3, below MAX: a 4-byte send never reaches the hypervisor.
+    let mut hyp = MockHypercall::new();
+    hyp.expect_msgq_send()
+        .withf(|_, m, _| m.len() == 3)
+        .times(1)
+        .return_const(RawOutput::sent(true));
+    let q: Q = MsgQueue::tx_only(hyp, TxConfig::new(TX_CAP, ack_only_line(), 3));
+    assert_eq!(
+        q.try_send(&[0; 4], SendFlags::NONE),
+        Err(Error::MessageTooLarge { len: 4, max: 3 })
+    );
+    assert!(q.try_send(&[0; 3], SendFlags::NONE).is_ok());
+}
+
+#[test]
+fn config_error_names_the_direction_and_the_sizes() {
+    let e = size_error(Direction::Rx, 300).unwrap();
+    assert_eq!(
+        e.to_string(),
+        format!("Rx queue's maximum message size 300 is not in 1..={MAX}")
     );
 }
