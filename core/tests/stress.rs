@@ -20,8 +20,19 @@ use gunyah_msgq::{
 };
 
 /// The queue we receive from; sending is not used.
+///
+/// When armed with a round number, the receive that empties the queue (the owner's last one)
+/// announces the round in `emptied` as it answers. The peer's message and interrupt start a
+/// number of spins after that signal that follows, round by round, the moment the owner lets
+/// go of the lock: so they land again and again at the end of the owner's drain, including
+/// between its last look for requests and its unlock, the window that only the look after
+/// unlocking covers.
 #[derive(Default)]
-struct Loopback(Mutex<VecDeque<u32>>);
+struct Loopback {
+    queue: Mutex<VecDeque<u32>>,
+    armed: AtomicU32,
+    emptied: AtomicU32,
+}
 
 impl Hypercall for Loopback {
     fn msgq_send(&self, _: CapId, _: &[u8], _: SendFlags) -> RawOutput {
@@ -29,18 +40,30 @@ impl Hypercall for Loopback {
     }
 
     fn msgq_receive(&self, _: CapId, buf: &mut [u8]) -> RawOutput {
-        let mut q = self.0.lock().unwrap();
-        match q.pop_front() {
-            Some(m) => {
-                buf[..4].copy_from_slice(&m.to_le_bytes());
-                RawOutput::received(4, !q.is_empty())
+        let (message, more) = {
+            let mut q = self.queue.lock().unwrap();
+            (q.pop_front(), !q.is_empty())
+        };
+        let Some(m) = message else {
+            return RawOutput::failed(GunyahError::MsgqueueEmpty);
+        };
+        buf[..4].copy_from_slice(&m.to_le_bytes());
+        if !more {
+            let round = self.armed.swap(0, Ordering::AcqRel);
+            if round != 0 {
+                self.emptied.store(round, Ordering::Release);
+                // A hypercall takes time to return: long enough that the peer, swept over its
+                // delays, reaches the end of the drain from before it to after it.
+                for _ in 0..RETURN_SPINS {
+                    std::hint::spin_loop();
+                }
             }
-            None => RawOutput::failed(GunyahError::MsgqueueEmpty),
         }
+        RawOutput::received(4, more)
     }
 
     fn msgq_flush(&self, _: CapId) -> RawOutput {
-        self.0.lock().unwrap().clear();
+        self.queue.lock().unwrap().clear();
         RawOutput::ok()
     }
 }
@@ -68,6 +91,9 @@ fn wait_for(flag: &AtomicU32, value: u32) {
     }
 }
 
+/// How long the owner's last receive takes to return after it has answered (in spins).
+const RETURN_SPINS: u32 = 400;
+
 fn run(rounds: u32) -> Tally {
     let q: Arc<Q> = Arc::new(MsgQueue::rx_only(
         Loopback::default(),
@@ -91,27 +117,39 @@ fn run(rounds: u32) -> Tally {
         unexpected
     });
     let mut tally = Tally::default();
+    let mut center = i64::from(RETURN_SPINS);
     for round in 1..=rounds {
-        // The owner's drain has messages to take; the peer's message lands at a varying
-        // moment during it, so some rounds hit the end of the drain, where the hand-off is.
-        q.hypercall().0.lock().unwrap().extend([0, 0]);
+        // The owner's drain has two messages to take; the peer starts a varying time after
+        // the owner's last receive has answered.
+        let hyp = q.hypercall();
+        hyp.queue.lock().unwrap().extend([0, 0]);
+        hyp.armed.store(round, Ordering::Release);
         go.store(round, Ordering::Release);
-        for _ in 0..round % 61 {
+        wait_for(&hyp.emptied, round);
+        let delay = (center + i64::from(round % 17) - 8).max(0);
+        for _ in 0..delay {
             std::hint::spin_loop();
         }
         // The peer's CPU: send, then the RX interrupt's drain.
-        q.hypercall().0.lock().unwrap().push_back(round);
+        hyp.queue.lock().unwrap().push_back(round);
         let interrupt = q.poll_rx(|_| {});
         wait_for(&owner_done, round);
         // Both drains have returned: look, then clean up for the next round.
-        let queued = !q.hypercall().0.lock().unwrap().is_empty();
+        let queued = !hyp.queue.lock().unwrap().is_empty();
+        // A staircase: the peer's delay follows the moment the owner lets go of the lock,
+        // where the window is (a deferred interrupt came early: wait longer next time).
+        center += if interrupt == Ok(DrainOutcome::Deferred) {
+            1
+        } else {
+            -1
+        };
         if interrupt == Ok(DrainOutcome::Deferred) {
             tally.deferred += 1;
             if queued {
                 tally.dropped += 1;
             }
         }
-        while q.rx_pending() || !q.hypercall().0.lock().unwrap().is_empty() {
+        while q.rx_pending() || !hyp.queue.lock().unwrap().is_empty() {
             let _ = q.poll_rx(|_| {});
         }
         tally.rounds += 1;
