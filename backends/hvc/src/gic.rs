@@ -181,6 +181,11 @@ fn validate(gic: &mut GicV3<'_>, intid: IntId, cpu: usize) -> Result<(), LineErr
     }
 }
 
+/// Aff3 (bits 39:32) and Aff2-Aff0 (bits 23:0) of `MPIDR_EL1`. Its bit 31 is RES1 and would
+/// set `GICD_IROUTER.Interrupt_Routing_Mode` (route to any CPU) if passed on; bits 30 (U) and
+/// 24 (MT) are not affinity either.
+const AFFINITY_MASK: u64 = 0x0000_00FF_00FF_FFFF;
+
 /// SGIs and PPIs: the private indices before the EPPIs.
 const PRIVATE_NON_EXTENDED: usize = 32;
 
@@ -192,8 +197,9 @@ pub struct LineConfig {
     /// Lower is more urgent; the GIC keeps only its implemented high bits (5 on the real
     /// vGIC). It must be below `ICC_PMR_EL1` to be delivered.
     pub priority: u8,
-    /// SPIs only: the affinity (`MPIDR_EL1` value) of the CPU that takes the line; `None`
-    /// leaves `GICD_IROUTER` as it is (Gunyah starts it at 0, i.e. CPU 0.0.0.0).
+    /// SPIs only: the CPU that takes the line, as its `MPIDR_EL1` value (only its affinity
+    /// fields are used, so the line goes to that CPU alone); `None` leaves `GICD_IROUTER` as
+    /// it is (the real vGIC starts it at 0, i.e. CPU 0.0.0.0).
     pub route: Option<u64>,
 }
 
@@ -286,7 +292,8 @@ impl GicLine<'_, '_> {
             gic.set_trigger(intid, cpu, gic_trigger(config.trigger))?;
             gic.set_interrupt_priority(intid, cpu, config.priority)?;
             if let (false, Some(mpidr)) = (intid.is_private(), config.route) {
-                gic.distributor().set_routing(intid, Some(mpidr))?;
+                gic.distributor()
+                    .set_routing(intid, Some(mpidr & AFFINITY_MASK))?;
             }
             Ok::<(), GicError>(())
         })??;
