@@ -26,7 +26,7 @@ pub struct Native;
 impl Conduit for Smccc {
     const CONVENTION: Convention = Convention::Smccc;
 
-    #[inline]
+    #[inline(always)]
     unsafe fn call(&self, input: HvcInput) -> Regs {
         if input.imm == SMCCC_IMM {
             // SAFETY: the caller upholds `Conduit::call`'s buffer contract for `input`.
@@ -40,7 +40,9 @@ impl Conduit for Smccc {
 impl Conduit for Native {
     const CONVENTION: Convention = Convention::Native;
 
-    #[inline]
+    // Always inlined: with the constant immediate of a typed call, the dispatch folds away and
+    // one `hvc` remains.
+    #[inline(always)]
     unsafe fn call(&self, input: HvcInput) -> Regs {
         // One arm per known immediate, each a separate `hvc` with a constant immediate.
         macro_rules! dispatch {
@@ -89,21 +91,21 @@ const UNIMPLEMENTED: Regs = [u64::MAX, 0, 0, 0, 0, 0, 0, 0];
 /// As [`Conduit::call`]: a buffer whose address is in `regs` must be valid for the call.
 #[inline(always)]
 unsafe fn hvc<const IMM: u16>(regs: Regs) -> Regs {
-    let mut out: Regs = [0; 8];
+    let mut x = regs;
     // SAFETY: `hvc` traps to the hypervisor, which changes only the registers declared here
     // and the memory of buffers the caller vouched for (see this function's contract).
     unsafe {
         asm!(
             "hvc #{imm}",
             imm = const IMM,
-            inout("x0") regs[0] => out[0],
-            inout("x1") regs[1] => out[1],
-            inout("x2") regs[2] => out[2],
-            inout("x3") regs[3] => out[3],
-            inout("x4") regs[4] => out[4],
-            inout("x5") regs[5] => out[5],
-            inout("x6") regs[6] => out[6],
-            inout("x7") regs[7] => out[7],
+            inout("x0") x[0],
+            inout("x1") x[1],
+            inout("x2") x[2],
+            inout("x3") x[3],
+            inout("x4") x[4],
+            inout("x5") x[5],
+            inout("x6") x[6],
+            inout("x7") x[7],
             lateout("x8") _,
             lateout("x9") _,
             lateout("x10") _,
@@ -117,7 +119,7 @@ unsafe fn hvc<const IMM: u16>(regs: Regs) -> Regs {
             options(nostack),
         );
     }
-    out
+    x
 }
 
 macro_rules! impl_hypercall {

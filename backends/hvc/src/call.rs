@@ -259,6 +259,7 @@ pub struct HvcInput {
 impl Call {
     /// The Gunyah hypercall number `N`, or `None` for an SMCCC service call.
     #[must_use]
+    #[inline(always)]
     pub const fn number(self) -> Option<u16> {
         use number::*;
         Some(match self {
@@ -279,6 +280,7 @@ impl Call {
     /// The SMCCC function id: `0xC600_8000 | N` for a hypercall, the service call's own id
     /// otherwise.
     #[must_use]
+    #[inline(always)]
     pub const fn function_id(self) -> u32 {
         match self.number() {
             Some(n) => SMCCC_HYPERCALL_BASE | n as u32,
@@ -297,6 +299,7 @@ impl Call {
 
     /// The inputs in native order (input *i* is element *i*); unused ones are 0.
     #[must_use]
+    #[inline(always)]
     pub const fn arguments(self) -> [u64; 7] {
         match self {
             Call::HypervisorIdentify | Call::CallUid | Call::Revision => [0; 7],
@@ -339,6 +342,7 @@ impl Call {
     /// SMCCC: `hvc #0`, `x0` = [`function_id`](Call::function_id), the inputs from `x1`.
     /// Native: `hvc #(0x6000 + N)`, the inputs from `x0`. Service calls are SMCCC in both.
     #[must_use]
+    #[inline(always)]
     pub const fn marshal(self, convention: Convention) -> HvcInput {
         let args = self.arguments();
         match (convention, self.number()) {
