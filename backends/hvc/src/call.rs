@@ -99,7 +99,8 @@ impl Virq {
     /// The same vIRQ number on vCPU `vcpu`.
     #[must_use]
     pub const fn with_vcpu(self, vcpu: u8) -> Virq {
-        Virq((self.0 & Self::MAX_NUMBER) | ((vcpu as u32) << 24))
+        // Disjoint bits: `+` is `|`, but no mutation of it gives the same value.
+        Virq((self.0 & Self::MAX_NUMBER) + ((vcpu as u32) << 24))
     }
 
     /// The vIRQ number (bits 23:0).
@@ -283,7 +284,8 @@ impl Call {
     #[inline(always)]
     pub const fn function_id(self) -> u32 {
         match self.number() {
-            Some(n) => SMCCC_HYPERCALL_BASE | n as u32,
+            // N < 0x4000 fits below the base's bits: `+` is `|` here.
+            Some(n) => SMCCC_HYPERCALL_BASE + n as u32,
             None => match self {
                 Call::Revision => SMCCC_REVISION,
                 _ => SMCCC_CALL_UID,

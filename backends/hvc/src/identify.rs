@@ -191,18 +191,17 @@ impl GunyahUid {
     /// The UUID's 16 bytes in string order.
     #[must_use]
     pub const fn bytes(self) -> [u8; 16] {
-        let w = self.words();
-        let mut out = [0u8; 16];
-        let mut i = 0;
-        while i < 4 {
-            let b = w[i].to_le_bytes();
-            out[4 * i] = b[0];
-            out[4 * i + 1] = b[1];
-            out[4 * i + 2] = b[2];
-            out[4 * i + 3] = b[3];
-            i += 1;
-        }
-        out
+        let [w0, w1, w2, w3] = self.words();
+        let (a, b, c, d) = (
+            w0.to_le_bytes(),
+            w1.to_le_bytes(),
+            w2.to_le_bytes(),
+            w3.to_le_bytes(),
+        );
+        [
+            a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], c[0], c[1], c[2], c[3], d[0], d[1],
+            d[2], d[3],
+        ]
     }
 }
 

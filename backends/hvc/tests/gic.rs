@@ -145,6 +145,8 @@ fn ppi_and_sgi_use_their_redistributor() {
     let fake = FakeGic::new(2, REAL_TYPER, 0);
     let gic = fake.shared();
     let ppi = gic.line(27, 1).unwrap();
+    assert_eq!(ppi.cpu(), 1);
+    assert_eq!(ppi.intid().raw_value(), 27);
     ppi.enable();
     assert_eq!(fake.gicr(1, SGI + ISENABLER), 1 << 27);
     assert_eq!(fake.gicr(0, SGI + ISENABLER), 0);
