@@ -130,12 +130,9 @@ impl<'a> SharedGic<'a> {
     /// - [`LineError::NotInstalled`], [`LineError::Busy`]: as [`with`](Self::with).
     pub fn line(&self, intid: u32, cpu: usize) -> Result<GicLine<'_, 'a>, LineError> {
         let id = IntId::try_from(intid).map_err(|_| LineError::UnsupportedIntId(intid))?;
-        self.with(|gic| validate(gic, id, cpu))??;
-        Ok(GicLine {
-            gic: self,
-            intid: id,
-            cpu,
-        })
+        let line = GicLine::new(self, id, cpu);
+        line.validate()?;
+        Ok(line)
     }
 
     /// How many line operations failed since boot (driver not installed, or already
@@ -251,8 +248,8 @@ impl Default for LineConfig {
 
 /// One vIRQ line of a GICv3: an [`IrqLine`] for [`gunyah_msgq::MsgQueue`].
 ///
-/// Made by [`SharedGic::line`], which validated it; `Copy`, so a queue's TX and RX configs can
-/// hold it by value.
+/// Made by [`SharedGic::line`], which validates it, or by the `const` [`GicLine::new`];
+/// `Copy`, so a queue's TX and RX configs can hold it by value.
 #[derive(Clone, Copy, Debug)]
 pub struct GicLine<'s, 'a> {
     gic: &'s SharedGic<'a>,
@@ -260,7 +257,39 @@ pub struct GicLine<'s, 'a> {
     cpu: usize,
 }
 
-impl GicLine<'_, '_> {
+impl<'s, 'a> GicLine<'s, 'a> {
+    /// A line made without checking it against the GIC, for a queue built in a `const` or
+    /// `static` initializer (a fixed configuration); [`SharedGic::line`] is the checked way.
+    ///
+    /// Nothing unsafe follows from a wrong line: an INTID the driver rejects (a special INTID,
+    /// an LPI, a redistributor index out of range) makes every operation fail and count a
+    /// fault, and an SPI beyond the implemented ones is RAZ/WI in the GIC. Call
+    /// [`validate`](GicLine::validate) once the driver is installed to find out.
+    ///
+    /// ```
+    /// use gunyah_msgq_hvc::arm_gic::IntId;
+    /// use gunyah_msgq_hvc::gic::{GicLine, SharedGic};
+    ///
+    /// static GIC: SharedGic<'static> = SharedGic::new();
+    /// // The resource manager's link under QEMU: SPI 928 (TX) and 929 (RX).
+    /// static RM_TX: GicLine<'static, 'static> = GicLine::new(&GIC, IntId::spi(928), 0);
+    /// static RM_RX: GicLine<'static, 'static> = GicLine::new(&GIC, IntId::spi(929), 0);
+    /// assert_eq!(RM_RX.intid().raw_value(), 961);
+    /// ```
+    #[must_use]
+    pub const fn new(gic: &'s SharedGic<'a>, intid: IntId, cpu: usize) -> GicLine<'s, 'a> {
+        GicLine { gic, intid, cpu }
+    }
+
+    /// Checks the line as [`SharedGic::line`] does.
+    ///
+    /// # Errors
+    /// As [`SharedGic::line`].
+    pub fn validate(&self) -> Result<(), LineError> {
+        let (intid, cpu) = (self.intid, self.cpu);
+        self.gic.with(|gic| validate(gic, intid, cpu))?
+    }
+
     /// The line's INTID.
     #[must_use]
     pub fn intid(&self) -> IntId {

@@ -41,6 +41,18 @@
 //! `qcom,{tx,rx}-message-size` / `-queue-depth` say otherwise. Other queues come the same way
 //! from `"qcom,gunyah-message-queue"` nodes, or from the RM's `VM_GET_HYP_RESOURCES`.
 //!
+//! ## Critical sections
+//! Like every library of the workspace, this crate does not choose a `critical-section`
+//! implementation unless asked: the final binary does. Feature `critical-section-single-core`
+//! (aarch64 only; nothing on other targets) provides one for **single-core** guests, in
+//! cortex-m's convention: acquire reads DAIF and masks IRQs (`msr daifset, #2`), release
+//! unmasks them only if they were unmasked before, so nested sections and sections entered in
+//! an interrupt handler restore what they found. FIQs are not masked (a Gunyah guest's vIRQs
+//! are IRQs). It selects `critical-section/restore-state-bool`. **It is wrong for an SMP
+//! guest**, where masking IRQs on one CPU does not keep another out: such a guest needs an
+//! implementation that also takes a lock shared by all CPUs. The queue and the GIC line never
+//! hold a critical section across a hypercall.
+//!
 //! ## Safety
 //! *Implementation safety* (what this crate promises): the only `unsafe` code is the `hvc`
 //! `asm!` of the two conduits, the DAIF accesses of the critical-section implementation, and
@@ -81,27 +93,50 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! A queue on the target (aarch64, feature `gicv3`), with the RM link's capabilities and
-//! INTIDs from the device tree:
+//! A queue on the target (aarch64, feature `gicv3`) in a `static`, for a fixed configuration:
+//! the resource manager's link as the real hypervisor under QEMU describes it (TX capability 0
+//! on SPI 928, RX capability 1 on SPI 929). A guest that reads them from its device tree at
+//! boot uses `gic::SharedGic::line` and a once-initialised cell
+//! instead. (This block is compiled for the target outside the doctests, which run on the
+//! host.)
 //! ```ignore
 //! use core::num::NonZeroU8;
 //! use gunyah_msgq::{CapId, MsgQueue, RM_MSG_SIZE, RxConfig, TxConfig};
-//! use gunyah_msgq_hvc::{Smccc, gic::{GicLine, LineConfig, SharedGic}};
+//! use gunyah_msgq_hvc::arm_gic::gicv3::{GicCpuInterface, GicV3};
+//! use gunyah_msgq_hvc::arm_gic::{IntId, InterruptGroup};
+//! use gunyah_msgq_hvc::gic::{GicLine, LineConfig, SharedGic};
+//! use gunyah_msgq_hvc::{Conduit, Smccc};
 //!
 //! static GIC: SharedGic<'static> = SharedGic::new();
+//! const TX_LINE: GicLine<'static, 'static> = GicLine::new(&GIC, IntId::spi(928), 0);
+//! const RX_LINE: GicLine<'static, 'static> = GicLine::new(&GIC, IntId::spi(929), 0);
 //!
-//! fn rm_link(tx: CapId, rx: CapId, tx_intid: u32, rx_intid: u32)
-//!     -> MsgQueue<Smccc, GicLine<'static, 'static>, RM_MSG_SIZE>
-//! {
-//!     let tx_line = GIC.line(tx_intid, 0).unwrap();
-//!     let rx_line = GIC.line(rx_intid, 0).unwrap();
-//!     tx_line.configure(LineConfig::edge()).unwrap();
-//!     rx_line.configure(LineConfig::edge()).unwrap();
-//!     MsgQueue::duplex(
-//!         Smccc,
-//!         TxConfig::new(tx, tx_line),
-//!         RxConfig::new(rx, rx_line, NonZeroU8::new(8).unwrap()),
-//!     )
+//! static RM: MsgQueue<Smccc, GicLine<'static, 'static>, RM_MSG_SIZE> = MsgQueue::duplex(
+//!     Smccc,
+//!     TxConfig::new(CapId(0), TX_LINE),
+//!     RxConfig::new(CapId(1), RX_LINE, NonZeroU8::new(8).unwrap()),
+//! );
+//!
+//! fn init(gic: GicV3<'static>) -> Result<(), Error> {
+//!     Smccc.probe()?; // an older hypervisor: Native.probe_after_dt() after the DT said Gunyah
+//!     GIC.install(gic)?; // after GicV3::setup / init_cpu
+//!     for line in [TX_LINE, RX_LINE] {
+//!         line.validate()?;
+//!         line.configure(LineConfig::edge())?;
+//!     }
+//!     let _ = RM.start(handle)?;
+//!     Ok(())
+//! }
+//!
+//! // The platform's IRQ vector: IAR1, dispatch, EOIR1.
+//! fn irq() {
+//!     GicCpuInterface::handle_interrupt(InterruptGroup::Group1, |intid| match intid.raw_value() {
+//!         960 => RM.on_tx_interrupt(),
+//!         961 => {
+//!             let _ = RM.on_rx_interrupt(handle);
+//!         }
+//!         _ => {}
+//!     });
 //! }
 //! ```
 #![no_std]

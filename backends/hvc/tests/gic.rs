@@ -402,3 +402,38 @@ fn line_errors_display() {
     assert!(gic.to_string().starts_with("GIC driver: "));
     let _: &dyn core::error::Error = &gic;
 }
+
+#[test]
+fn const_lines_and_later_validation() {
+    use gunyah_msgq_hvc::arm_gic::IntId;
+    use gunyah_msgq_hvc::gic::GicLine;
+
+    static EMPTY: SharedGic<'static> = SharedGic::new();
+    static RX: GicLine<'static, 'static> = GicLine::new(&EMPTY, IntId::spi(929), 0);
+    assert_eq!(RX.validate(), Err(LineError::NotInstalled));
+    RX.enable();
+    assert_eq!(EMPTY.faults(), 1);
+
+    let fake = FakeGic::new(2, 2, 0);
+    let gic = fake.shared();
+    let good = GicLine::new(gic, IntId::spi(3), 0);
+    assert_eq!(good.validate(), Ok(()));
+    good.enable();
+    assert_eq!(fake.gicd(ISENABLER + 4), 1 << 3);
+    // Checked: beyond the 64 implemented SPIs; unchecked, it is just a RAZ/WI write.
+    let beyond = GicLine::new(gic, IntId::spi(64), 0);
+    assert_eq!(beyond.validate(), Err(LineError::NotImplemented(96)));
+    // Rejected by the driver: counted.
+    let special = GicLine::new(gic, IntId::try_from(1023).unwrap(), 0);
+    assert_eq!(special.validate(), Err(LineError::UnsupportedIntId(1023)));
+    special.enable();
+    assert_eq!(gic.faults(), 1);
+    let far = GicLine::new(gic, IntId::ppi(2), 7);
+    assert_eq!(far.validate(), Err(LineError::InvalidCpu(7)));
+    assert_eq!(
+        far.set_enabled(true),
+        Err(LineError::Gic(GicError::InvalidRedistributorIndex(7)))
+    );
+    far.disable();
+    assert_eq!(gic.faults(), 2);
+}
