@@ -10,7 +10,7 @@
 //! | [`call`] | every call as pure register marshalling ([`Call::marshal`]) | everywhere |
 //! | [`Conduit`] | typed calls: identify, `CALL_UID`, `REVISION`, configure, bind, unbind, [`probe`](Conduit::probe) | everywhere |
 //! | [`raw`] | `msgq_send` / `msgq_receive` / `msgq_flush` over any conduit | everywhere |
-//! | `gic` | `SharedGic`, `GicLine`: [`gunyah_msgq::IrqLine`] on a GICv3 | feature `gicv3` |
+//! | `gic` | `SharedGic`, `GicLine`: [`gunyah_msgq::IrqLine`] on a GICv3 | feature `gicv3` (Rust 1.89: `arm-gic` 0.10) |
 //! | `critical-section-single-core` | a DAIF.I `critical-section` impl | feature, aarch64 only |
 //!
 //! On other targets the crate builds without the conduits, so the marshalling and every typed
