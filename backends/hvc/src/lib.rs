@@ -97,8 +97,9 @@
 //! the resource manager's link as the real hypervisor under QEMU describes it (TX capability 0
 //! on SPI 928, RX capability 1 on SPI 929). A guest that reads them from its device tree at
 //! boot uses `gic::SharedGic::line` and a once-initialised cell
-//! instead. (This block is compiled for the target outside the doctests, which run on the
-//! host.)
+//! instead. The doctests run on the host, so this block is not one of them: the same code is
+//! the `static_rm_link` example, built for `aarch64-unknown-none` with
+//! `--features gicv3,critical-section-single-core --examples`.
 //! ```ignore
 //! use core::num::NonZeroU8;
 //! use gunyah_msgq::{CapId, MsgQueue, RM_MSG_SIZE, RxConfig, TxConfig};
@@ -130,12 +131,12 @@
 //!
 //! // The platform's IRQ vector: IAR1, dispatch, EOIR1.
 //! fn irq() {
-//!     GicCpuInterface::handle_interrupt(InterruptGroup::Group1, |intid| match intid.raw_value() {
-//!         960 => RM.on_tx_interrupt(),
-//!         961 => {
+//!     GicCpuInterface::handle_interrupt(InterruptGroup::Group1, |intid| {
+//!         if intid == TX_LINE.intid() {
+//!             RM.on_tx_interrupt();
+//!         } else if intid == RX_LINE.intid() {
 //!             let _ = RM.on_rx_interrupt(handle);
 //!         }
-//!         _ => {}
 //!     });
 //! }
 //! ```
