@@ -26,7 +26,8 @@ pub fn msgq_send<C: Conduit + ?Sized>(
         flags,
     };
     // SAFETY: the buffer is `msg`, borrowed for the whole call, readable for `msg.len()`
-    // bytes. It is ordinary memory: a `&[u8]` cannot point at device memory in safe Rust.
+    // bytes. A `&[u8]` over device memory could only come from its creator's own `unsafe`,
+    // which the reference rules already make unsound.
     let out = unsafe { conduit.call(call.marshal(C::CONVENTION)) };
     RawOutput {
         x0: out[0],
