@@ -10,6 +10,7 @@ pub use gunyah_msgq_qemu_abi as abi;
 
 pub mod boot;
 pub mod cases;
+pub mod conformance;
 pub mod console;
 pub mod control;
 pub mod gic;

@@ -1,5 +1,6 @@
-//! Case lines and the verdict: `case NAME: ok` or `case NAME: FAILED: ...`, then exactly one
-//! `N passed, N failed` line.
+//! Case lines and the verdict: `case NAME: ok`, `case NAME: FAILED: ...` or
+//! `case NAME: skipped: REASON`, then exactly one `N passed, N failed` line (`, N skipped`
+//! appended when cases were skipped).
 
 use core::fmt;
 
@@ -78,6 +79,7 @@ macro_rules! check {
 pub struct Report {
     passed: u32,
     failed: u32,
+    skipped: u32,
 }
 
 impl Report {
@@ -87,12 +89,18 @@ impl Report {
         Report {
             passed: 0,
             failed: 0,
+            skipped: 0,
         }
     }
 
     /// Runs one case and prints its line.
     pub fn case(&mut self, name: &str, case: fn() -> Outcome) {
-        match case() {
+        self.record(name, case());
+    }
+
+    /// Counts a case that ran elsewhere and prints its line.
+    pub fn record<E: fmt::Display>(&mut self, name: impl fmt::Display, result: Result<(), E>) {
+        match result {
             Ok(()) => {
                 self.passed += 1;
                 println!("case {name}: ok");
@@ -104,10 +112,23 @@ impl Report {
         }
     }
 
-    /// Prints the closing line; the exit status: 0 if every case passed, else 1.
+    /// Counts a case that did not run, and prints its line with the reason.
+    pub fn skip(&mut self, name: impl fmt::Display, reason: impl fmt::Display) {
+        self.skipped += 1;
+        println!("case {name}: skipped: {reason}");
+    }
+
+    /// Prints the closing line; the exit status: 0 if every case that ran passed, else 1.
     #[must_use]
     pub fn finish(self) -> u32 {
-        println!("{} passed, {} failed", self.passed, self.failed);
+        if self.skipped == 0 {
+            println!("{} passed, {} failed", self.passed, self.failed);
+        } else {
+            println!(
+                "{} passed, {} failed, {} skipped",
+                self.passed, self.failed, self.skipped
+            );
+        }
         u32::from(self.failed != 0)
     }
 }
