@@ -65,7 +65,7 @@ static GENERATION: AtomicU32 = AtomicU32::new(0);
 /// image, whatever the case itself concluded.
 static FIXTURE_FAULTS: AtomicU32 = AtomicU32::new(0);
 
-/// Fixture faults since boot (see [`FIXTURE_FAULTS`]).
+/// Fixture faults since boot (messages the delivered log dropped, `fire`s that never arrived).
 pub fn fixture_faults() -> u32 {
     FIXTURE_FAULTS.load(SeqCst)
 }
@@ -246,7 +246,7 @@ fn irq_pending() -> bool {
 
 /// Waits until no injected vIRQ is pending: `wfi` traps to the model, which delivers what is
 /// due (a list register taken right after the `wfi`); done when a round delivers nothing and
-/// nothing is pending. At most [`SETTLE_ROUNDS`] rounds.
+/// nothing is pending. At most `SETTLE_ROUNDS` rounds.
 pub fn settle() -> bool {
     for _ in 0..SETTLE_ROUNDS {
         let before = irqs();

@@ -7,7 +7,7 @@
 //! list register, the guest's IRQ vector acknowledges it and [`fixture::on_irq`] calls the
 //! queue's `on_tx_interrupt` / `on_rx_interrupt`.
 //!
-//! Why `GicLine` and not this library's [`gic`](crate::gic) module: it is the line the backend
+//! Why `GicLine` and not this library's [`gic`] module: it is the line the backend
 //! ships, so the images test it too (`configure`, and `enable`/`disable` as the queue calls
 //! them, through `arm-gic` on the real distributor); the bring-up (`gic::init`) and the
 //! read-only `gic::enabled` check stay in the guest library, independent of the line under
@@ -201,12 +201,19 @@ pub fn image<C: ConduitUnderTest>() -> u32 {
     r.finish()
 }
 
-/// Runs a case, then fails it if the fixture itself faulted meanwhile (see
+/// Runs a case, then fails it if a `GicLine` operation failed meanwhile (the `IrqLine` methods
+/// cannot return errors: `SharedGic` counts them), if the fixture itself faulted (see
 /// [`fixture::fixture_faults`]), if interrupt delivery does not settle after it, or if it left
 /// a fixture alive.
 fn checked<C: ConduitUnderTest>(case: impl FnOnce() -> CaseResult) -> CaseResult {
     let faults = fixture::fixture_faults();
+    let gic_faults = GIC.faults();
     case()?;
+    if GIC.faults() != gic_faults {
+        return Err(CaseError::new(
+            "a GicLine operation failed during the case (SharedGic::faults grew)",
+        ));
+    }
     if fixture::fixture_faults() != faults {
         return Err(CaseError::new(
             "fixture fault: the delivered log dropped a message or a fired interrupt never came",

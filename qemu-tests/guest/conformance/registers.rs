@@ -1,14 +1,15 @@
 //! x18-x30, SP and d8-d15 across every call of `gunyah-msgq-hvc`, in both conventions.
 //!
-//! The model poisons x0-x17 after each call ([`crate::abi::poison`]); the crate declares them
-//! clobbered and must leave the rest as it found it. An assembly harness ([`seeded_call`])
+//! The model poisons x0-x17 after each call ([`crate::abi::poison`]), or (second pass) leaves
+//! them as the real hypervisor does; the crate declares them clobbered and must leave the rest
+//! as it found it. An assembly harness (`seeded_call`)
 //! seeds x18-x29 and d8-d15 with known values, calls a Rust function that makes one call
 //! through the crate's conduit, and records those registers, SP and x30 right after it
 //! returns. The seeds go in by hand, so no compiled code can keep a copy: whatever the code in
 //! between or the hypervisor changes shows. x30 is the return address: the call returning to
 //! the harness with x30 still holding it is its check.
 //!
-//! The calls: the conduit's one `hvc` ([`Conduit::call`]) for every immediate it executes,
+//! The calls: the conduit's one `hvc` (`Conduit::call`) for every immediate it executes,
 //! and every call of the crate's API (the three msgq calls of `Hypercall`, identify,
 //! `CALL_UID`, `REVISION`, configure, bind, unbind, `probe`, `probe_after_dt`).
 //!
@@ -398,14 +399,24 @@ fn raw_calls(ctx: &Ctx) -> [(&'static str, Call); 12] {
 }
 
 /// Every call of the crate through conduit `C`, each inside the harness, on a fresh link
-/// whose calls poison x0-x17.
+/// whose calls poison x0-x17, then on one whose calls leave them as the real hypervisor does.
 ///
 /// # Errors
 /// The first call that changed a register it must keep, or answered wrongly.
 pub fn preserved<C: ConduitUnderTest>(mode: ErrorMode) -> CaseResult {
+    for real_registers in [false, true] {
+        preserved_with::<C>(mode, real_registers)?;
+    }
+    Ok(())
+}
+
+/// [`preserved`] on a link whose calls poison x0-x17 (`real_registers` false) or leave them
+/// as the real hypervisor does (native: zeroed but for the outputs, x9 the return address).
+fn preserved_with<C: ConduitUnderTest>(mode: ErrorMode, real_registers: bool) -> CaseResult {
     let link = control::setup(ctl::Setup {
         flags: SetupFlags {
             quirks: mode == ErrorMode::PublicSourceQuirks,
+            real_registers,
             ..ctl::Setup::DEFAULT.flags
         },
         ..ctl::Setup::DEFAULT
@@ -506,9 +517,14 @@ pub fn preserved<C: ConduitUnderTest>(mode: ErrorMode) -> CaseResult {
         }
     }
     println!(
-        "registers: note: {}: x18 changed across {x18_changed} of 26 calls (a temporary of \
-         compiled code on aarch64-unknown-none; x19-x29, SP, x30, d8-d15 kept across all)",
-        C::NAME
+        "registers: note: {} ({}): x18 changed across {x18_changed} of 26 calls (a temporary \
+         of compiled code on aarch64-unknown-none; x19-x29, SP, x30, d8-d15 kept across all)",
+        C::NAME,
+        if real_registers {
+            "real-style"
+        } else {
+            "poisoned"
+        }
     );
     Ok(())
 }
