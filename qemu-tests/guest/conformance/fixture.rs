@@ -15,8 +15,8 @@
 //! The RX handler (and `start`/`poll` in task context) copy each message into the slot's
 //! fixed ring of [`RING`] messages; [`Fixture::take_delivered`] pops them one at a time under
 //! a critical section and hands each to the case outside it (the case may send from there).
-//! A full ring counts the message as dropped: the case's ledger then reports it lost, and the
-//! image prints the fixture's drop count, so a fixture limit cannot pass for a queue bug.
+//! A full ring drops the message and counts a fixture fault, which fails the case whatever it
+//! concluded: a fixture limit cannot pass for a queue bug, nor hide one.
 
 use core::cell::{RefCell, UnsafeCell};
 use core::marker::PhantomData;
@@ -76,7 +76,6 @@ struct Ring {
     data: [[u8; MAX]; RING],
     head: usize,
     len: usize,
-    dropped: u32,
 }
 
 impl Ring {
@@ -86,13 +85,11 @@ impl Ring {
             data: [[0; MAX]; RING],
             head: 0,
             len: 0,
-            dropped: 0,
         }
     }
 
     fn push(&mut self, msg: &[u8]) {
         if self.len == RING || msg.len() > MAX {
-            self.dropped += 1;
             FIXTURE_FAULTS.fetch_add(1, SeqCst);
             return;
         }
@@ -116,7 +113,6 @@ impl Ring {
     fn clear(&mut self) {
         self.head = 0;
         self.len = 0;
-        self.dropped = 0;
     }
 }
 
@@ -132,8 +128,6 @@ pub struct Slot<C: 'static> {
     elr: [AtomicU64; 2],
     /// RX handler runs that returned an error (the owner sees `rx_pending` and polls).
     rx_errors: AtomicU32,
-    /// `fire`s whose injected interrupt did not arrive.
-    lost_fires: AtomicU32,
     log: Mutex<RefCell<Ring>>,
     queue: UnsafeCell<MaybeUninit<Queue<C>>>,
 }
@@ -160,7 +154,6 @@ impl<C: ConduitUnderTest> Slot<C> {
             runs: [AtomicU64::new(0), AtomicU64::new(0)],
             elr: [AtomicU64::new(0), AtomicU64::new(0)],
             rx_errors: AtomicU32::new(0),
-            lost_fires: AtomicU32::new(0),
             log: Mutex::new(RefCell::new(Ring::new())),
             queue: UnsafeCell::new(MaybeUninit::uninit()),
         }
@@ -387,7 +380,6 @@ impl<C: ConduitUnderTest> HvcFixture<C> {
             slot.elr[i].store(0, SeqCst);
         }
         slot.rx_errors.store(0, SeqCst);
-        slot.lost_fires.store(0, SeqCst);
         critical_section::with(|cs| slot.log.borrow_ref_mut(cs).clear());
         slot.generation
             .store(GENERATION.fetch_add(1, SeqCst).wrapping_add(1), SeqCst);
@@ -416,22 +408,10 @@ impl<C: ConduitUnderTest> HvcFixture<C> {
         self.slot.elr[index(line)].load(SeqCst)
     }
 
-    /// Messages the delivered log had to drop (ring full).
-    #[must_use]
-    pub fn dropped(&self) -> u32 {
-        critical_section::with(|cs| self.slot.log.borrow_ref(cs).dropped)
-    }
-
     /// RX handler runs that returned an error.
     #[must_use]
     pub fn rx_errors(&self) -> u32 {
         self.slot.rx_errors.load(SeqCst)
-    }
-
-    /// `fire`s whose interrupt never arrived.
-    #[must_use]
-    pub fn lost_fires(&self) -> u32 {
-        self.slot.lost_fires.load(SeqCst)
     }
 }
 
@@ -517,7 +497,6 @@ impl<C: ConduitUnderTest> Fixture<MAX> for HvcFixture<C> {
                     self.slot.runs[i].load(SeqCst) != before
                 });
             if !arrived {
-                self.slot.lost_fires.fetch_add(1, SeqCst);
                 FIXTURE_FAULTS.fetch_add(1, SeqCst);
             }
         } else {

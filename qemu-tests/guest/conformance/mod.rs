@@ -185,11 +185,11 @@ pub fn image<C: ConduitUnderTest>() -> u32 {
         }
         r.record(
             Name(C::NAME, m, "registers_preserved_across_every_call"),
-            registers::preserved::<C>(mode),
+            checked::<C>(|| registers::preserved::<C>(mode)),
         );
         r.record(
             Name(C::NAME, m, "probe_succeeds_on_the_model"),
-            discovery::probe_succeeds::<C>(),
+            checked::<C>(discovery::probe_succeeds::<C>),
         );
         println!(
             "timing: {}/{m}: {} ms, {} interrupts taken",
@@ -208,7 +208,10 @@ pub fn image<C: ConduitUnderTest>() -> u32 {
 fn checked<C: ConduitUnderTest>(case: impl FnOnce() -> CaseResult) -> CaseResult {
     let faults = fixture::fixture_faults();
     let gic_faults = GIC.faults();
-    case()?;
+    let result = case();
+    // Settle whatever the verdict, so that the next case starts quiet.
+    let settled = fixture::settle();
+    result?;
     if GIC.faults() != gic_faults {
         return Err(CaseError::new(
             "a GicLine operation failed during the case (SharedGic::faults grew)",
@@ -219,7 +222,7 @@ fn checked<C: ConduitUnderTest>(case: impl FnOnce() -> CaseResult) -> CaseResult
             "fixture fault: the delivered log dropped a message or a fired interrupt never came",
         ));
     }
-    if !fixture::settle() {
+    if !settled {
         return Err(CaseError::new(
             "interrupt delivery did not settle after the case",
         ));
