@@ -154,8 +154,8 @@ fi
 
 if [ "$profile" = gunyah ]; then
     machine=(-M "${QEMU_MACHINE:-virt-8.2,virtualization=on,gic-version=3,highmem=off}"
-        -cpu "${QEMU_CPU:-max,sve128=on}" -m "${QEMU_MEMORY:-size=2G}" -smp cpus=8
-        -accel tcg,thread=multi -semihosting-config enable=on,target=native)
+        -cpu "${QEMU_CPU:-max,sve128=on}" -m "${QEMU_MEMORY:-size=2G}" -smp "cpus=8"
+        -accel "tcg,thread=multi" -semihosting-config "enable=on,target=native")
     timeout=${QEMU_TIMEOUT:-300}
 else
     memory=128M

@@ -5,7 +5,7 @@
 //! outside the blob. The walk keeps each ancestor's name and `#address-cells` /
 //! `#size-cells`, so a node's `reg` can be read with its parent's cell sizes.
 
-use core::str;
+use core::{fmt, str};
 
 /// The header's magic (big-endian in the blob).
 pub const MAGIC: u32 = 0xD00D_FEED;
@@ -23,13 +23,23 @@ const PROP: u32 = 3;
 const NOP: u32 = 4;
 const END: u32 = 9;
 
+/// A header word, shown in hex by `Debug`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Word(pub u32);
+
+impl fmt::Debug for Word {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#x}", self.0)
+    }
+}
+
 /// Why a tree cannot be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FdtError {
     /// No tree at all: the address is 0 (or not where a tree can be).
     NoTree,
     /// The first word is not [`MAGIC`].
-    BadMagic(u32),
+    BadMagic(Word),
     /// `totalsize` is smaller than the header or larger than the blob (or [`MAX_SIZE`]).
     BadSize(u32),
     /// `last_comp_version` is above 17: a layout this reader does not know.
@@ -81,7 +91,7 @@ impl<'a> Fdt<'a> {
         let word = |i: usize| be32(blob, 4 * i).ok_or(FdtError::BadSize(blob.len() as u32));
         let magic = word(0)?;
         if magic != MAGIC {
-            return Err(FdtError::BadMagic(magic));
+            return Err(FdtError::BadMagic(Word(magic)));
         }
         let total = word(1)?;
         if (total as usize) < HEADER_LEN || total as usize > blob.len() {
@@ -121,7 +131,7 @@ impl<'a> Fdt<'a> {
         };
         let magic = word(0);
         if magic != MAGIC {
-            return Err(FdtError::BadMagic(magic));
+            return Err(FdtError::BadMagic(Word(magic)));
         }
         let total = word(1);
         if total as usize > MAX_SIZE {

@@ -126,9 +126,10 @@ fn rm_link(tree: Result<Fdt<'static>, fdt::FdtError>, note: &mut Note) -> Result
         let _ = write!(note, "{}: ", node.name);
     }
     for (name, s) in [("TX", link.tx), ("RX", link.rx)] {
+        let sep = if name == "TX" { "; " } else { "" };
         let _ = write!(
             note,
-            "{name} cap {} INTID {} {:?} {} B depth {}; ",
+            "{name} cap {} INTID {} {:?} {} B depth {}{sep}",
             s.cap.0, s.intid, s.trigger, s.msg_size, s.depth
         );
     }

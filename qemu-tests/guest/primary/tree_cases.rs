@@ -6,7 +6,7 @@ use core::fmt::Write;
 
 use gunyah_msgq::Trigger;
 
-use super::fdt::{Fdt, FdtError};
+use super::fdt::{Fdt, FdtError, Word};
 use super::rm_node::{self, NodeError, RmLink};
 use super::tree_builder::TreeBuilder;
 use crate::check_eq;
@@ -131,7 +131,11 @@ fn bad_magic(note: &mut Note) -> Outcome {
         t[0] = 0xDE;
         t.len()
     })?;
-    expect(got, NodeError::Tree(FdtError::BadMagic(0xDE0D_FEED)), note)
+    expect(
+        got,
+        NodeError::Tree(FdtError::BadMagic(Word(0xDE0D_FEED))),
+        note,
+    )
 }
 
 fn truncated(note: &mut Note) -> Outcome {
