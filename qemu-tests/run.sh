@@ -83,34 +83,34 @@ fi
     exit 2
 }
 
-# llvm-objcopy, else the rust-objcopy every Rust toolchain ships.
-find_objcopy() {
+# `objcopy -O binary`: OBJCOPY, else llvm-objcopy, else the rust-objcopy every Rust toolchain
+# ships (it needs the toolchain's libLLVM, in the sysroot's lib/).
+to_binary() {
     if [ -n "${OBJCOPY:-}" ]; then
-        echo "$OBJCOPY"
-        return 0
+        "$OBJCOPY" -O binary "$1" "$2"
+        return
     fi
     if command -v llvm-objcopy >/dev/null 2>&1; then
-        command -v llvm-objcopy
-        return 0
+        llvm-objcopy -O binary "$1" "$2"
+        return
     fi
-    local f
-    for f in "$(rustc --print sysroot 2>/dev/null)"/lib/rustlib/*/bin/rust-objcopy; do
+    local sysroot f
+    sysroot=$(rustc --print sysroot 2>/dev/null) || sysroot=
+    for f in "$sysroot"/lib/rustlib/*/bin/rust-objcopy; do
         if [ -x "$f" ]; then
-            echo "$f"
-            return 0
+            LD_LIBRARY_PATH="$sysroot/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+                "$f" -O binary "$1" "$2"
+            return
         fi
     done
-    return 1
+    echo "run.sh: no llvm-objcopy or rust-objcopy to make the raw binary (set OBJCOPY)" >&2
+    return 2
 }
 
 # The raw binary of the guest (the guest itself if it is not an ELF).
 if [ "$(od -An -tx1 -N4 "$guest" | tr -d ' \n')" = 7f454c46 ]; then
-    objcopy=$(find_objcopy) || {
-        echo "run.sh: no llvm-objcopy or rust-objcopy to make the raw binary (set OBJCOPY)" >&2
-        exit 2
-    }
     bin=$guest.bin
-    "$objcopy" -O binary "$guest" "$bin"
+    to_binary "$guest" "$bin"
     elf=1
 else
     bin=$guest
