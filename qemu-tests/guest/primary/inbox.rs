@@ -1,9 +1,11 @@
 //! Messages the RX interrupt handler received, for the code that waits for them.
 //!
-//! The handler (`MsgQueue::on_rx_interrupt`'s callback) [`push`]es each message; the waiting
-//! code [`wait`]s: with IRQs masked it looks, and if nothing is there it waits for an
+//! The handler (`MsgQueue::on_rx_interrupt`'s callback) [`push`]es each message; code that
+//! expects one [`wait`]s: with IRQs masked it looks, and if nothing is there it waits for an
 //! interrupt (`wfi` wakes on a pending IRQ even while masked), then unmasks so the handler
-//! runs. No wake-up is lost between the look and the `wfi`.
+//! runs. No wake-up is lost between the look and the `wfi`. Code that expects none
+//! [`settle`]s instead: it spins for a while with IRQs unmasked (a `wfi` with nothing to come
+//! would never return on a real hypervisor).
 
 use core::cell::RefCell;
 
@@ -103,4 +105,29 @@ pub fn wait(wakeups: u32) -> Option<Msg> {
         irq::unmask();
     }
     take()
+}
+
+/// Spins for `ms` milliseconds of the virtual counter with IRQs unmasked, then returns the
+/// oldest message kept, if any.
+pub fn settle(ms: u64) -> Option<Msg> {
+    let (freq, start) = (counter_frequency(), counter());
+    let ticks = freq / 1000 * ms;
+    while counter().wrapping_sub(start) < ticks {
+        core::hint::spin_loop();
+    }
+    take()
+}
+
+fn counter() -> u64 {
+    let v: u64;
+    // SAFETY: reading CNTVCT_EL0 has no side effect (EL1 may always read it).
+    unsafe { core::arch::asm!("isb", "mrs {}, cntvct_el0", out(reg) v, options(nomem, nostack)) };
+    v
+}
+
+fn counter_frequency() -> u64 {
+    let v: u64;
+    // SAFETY: reading CNTFRQ_EL0 has no side effect.
+    unsafe { core::arch::asm!("mrs {}, cntfrq_el0", out(reg) v, options(nomem, nostack)) };
+    v
 }

@@ -128,6 +128,16 @@ fn receive_empty(link: &Link, note: &mut Note) -> Outcome {
     Ok(())
 }
 
+/// The reply came by one RX interrupt (at least one if other messages came too).
+fn rx_interrupts(answer: &rpc::Answer) -> Outcome {
+    if answer.skipped == 0 {
+        check_eq!(answer.rx_interrupts, 1, "RX interrupts taken");
+    } else {
+        check!(answer.rx_interrupts >= 1, "RX interrupts taken");
+    }
+    Ok(())
+}
+
 fn vm_get_vmid(link: &Link, note: &mut Note) -> Outcome {
     let answer = rpc::call(link, SEQ_VMID, rm::VM_GET_VMID, note)?;
     let seq = SEQ_VMID.to_le_bytes();
@@ -135,7 +145,7 @@ fn vm_get_vmid(link: &Link, note: &mut Note) -> Outcome {
     let want = [
         0x21, 0x02, seq[0], seq[1], 0x24, 0x00, 0x00, 0x56, 0, 0, 0, 0, 3, 0, 0, 0,
     ];
-    check_eq!(answer.rx_interrupts, 1, "RX interrupts taken");
+    rx_interrupts(&answer)?;
     check!(
         answer.msg.bytes() == want,
         "reply bytes 21 02 <seq> 24000056 00000000 03000000"
@@ -154,7 +164,7 @@ fn vm_get_vmid(link: &Link, note: &mut Note) -> Outcome {
 fn unknown_msg_id(link: &Link, note: &mut Note) -> Outcome {
     let answer = rpc::call(link, SEQ_UNKNOWN, UNKNOWN_MSG_ID, note)?;
     let bytes = answer.msg.bytes();
-    check_eq!(answer.rx_interrupts, 1, "RX interrupts taken");
+    rx_interrupts(&answer)?;
     let h = Header::decode(bytes).ok_or(Fail {
         what: "reply header",
         got: 0,
@@ -203,25 +213,36 @@ fn receive_on_tx_cap(link: &Link, note: &mut Note) -> Outcome {
     )
 }
 
-/// After everything: each reply came by one RX interrupt, no TX interrupt, nothing stray.
+/// After everything: each reply came by one RX interrupt, no TX interrupt, no reply to a
+/// request that a wrong capability should have stopped. Messages the RM sent on its own (none
+/// on the model) are allowed and counted.
 fn counters(link: &Link, note: &mut Note) -> Outcome {
-    // Give a stray reply (if any) the chance to arrive.
-    let stray = inbox::wait(3);
+    // Give a stray reply (if any) 20 ms to arrive; no `wfi`: nothing is expected.
+    let stray = inbox::settle(20);
     let s = link.queue.stats();
     let (rx, tx) = (
         irq::count(link.config.rx.intid),
         irq::count(link.config.tx.intid),
     );
+    let other = rpc::skipped();
     let _ = write!(
         note,
-        "RX INTID {rx}x, TX INTID {tx}x; {s:?}; hypercalls {}",
+        "RX INTID {rx}x, TX INTID {tx}x, other messages {other}; {s:?}; hypercalls {}",
         link.queue.hypercall().calls()
     );
-    check!(stray.is_none(), "no stray reply");
-    check_eq!(rx, 2, "RX interrupts");
+    if let Some(m) = stray {
+        let _ = write!(note, "; stray {:02x?}", m.bytes());
+        let reply = Header::decode(m.bytes()).is_some_and(|h| h.kind == MsgType::Reply);
+        check!(!reply, "no stray reply");
+    }
+    if other == 0 {
+        check_eq!(rx, 2, "RX interrupts");
+    } else {
+        check!(rx >= 2, "RX interrupts");
+    }
     check_eq!(tx, 0, "TX interrupts");
     check_eq!(s.sent, 2, "messages sent");
-    check_eq!(s.received, 2, "messages received");
+    check_eq!(s.received, 2 + other, "messages received");
     check_eq!(s.faults, 0, "faults");
     check_eq!(inbox::lost(), 0, "inbox overflow");
     check_eq!(GIC.faults(), 0, "GIC line faults");
