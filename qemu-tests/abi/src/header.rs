@@ -10,7 +10,8 @@
 //! | 16 | 8 | flags: [`FLAG_HOSTILE`], [`FLAG_QUIET`], [`FLAG_PRIMARY_VM`] |
 //!
 //! A hypervisor that knows nothing of it (the real one) just runs the branch. Without the magic
-//! the model boots its default variant.
+//! the model boots its default variant, or the primary-VM variant if a device tree was loaded
+//! at [`DTB_BASE`](crate::layout::DTB_BASE).
 
 /// "GMSQGST1", little-endian.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"GMSQGST1");

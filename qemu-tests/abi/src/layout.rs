@@ -1,8 +1,9 @@
-//! The physical memory and interrupt layout of a boot (`-M virt -m 128M`, MMU off, IPA = PA).
+//! The physical memory and interrupt layout of a boot (`-M virt -m 128M`, MMU off, IPA = PA;
+//! the primary-VM variant: `-m 1G`, an identity stage 2, the RM link's INTIDs in [`crate::rm`]).
 
 /// Where the guest image is loaded and entered, at EL1 with the MMU off, IRQs masked, x0 = 0
 /// (the real resource manager starts its primary VM at the same address, with x0 = its device
-/// tree).
+/// tree; so does the model's primary-VM variant, with x0 = [`DTB_BASE`]).
 pub const GUEST_BASE: u64 = 0x4100_0000;
 /// Where the primary VM's device tree is loaded (QEMU's `-device loader`, as for the real
 /// resource manager), and what the primary-VM variant passes in x0 at entry.
