@@ -27,18 +27,22 @@ const UNKNOWN_MSG_ID: u32 = 0x7E57_0001;
 /// Sequence numbers of the two calls.
 const SEQ_VMID: u16 = 1;
 const SEQ_UNKNOWN: u16 = 2;
+const SEQ_MASKED: u16 = 3;
+/// Replies the cases expect (one per call).
+const REPLIES: u32 = 3;
 
 /// One case on the link.
 type Case = fn(&Link, &mut Note) -> Outcome;
 
 /// Runs every case (each fails at once without a link).
 pub fn run(r: &mut Report, link: Option<&'static Link>) {
-    let cases: [(&str, Case); 9] = [
+    let cases: [(&str, Case); 10] = [
         ("send_size_0_refused_before_hvc", size_0),
         ("send_size_241_refused_before_hvc", oversize),
         ("receive_on_empty_is_empty_60", receive_empty),
         ("vm_get_vmid_reply_by_interrupt", vm_get_vmid),
         ("unknown_msg_id_rm_error", unknown_msg_id),
+        ("rx_edge_while_line_disabled_arrives_on_enable", masked_edge),
         ("bad_cap_is_cspace_cap_null_50", bad_cap),
         ("send_on_rx_cap_is_insufficient_rights_53", send_on_rx_cap),
         (
@@ -179,6 +183,34 @@ fn unknown_msg_id(link: &Link, note: &mut Note) -> Outcome {
     Ok(())
 }
 
+/// The RX line disabled (a second `GicLine` on the same INTID): the reply's edge waits in the
+/// distributor, no interrupt is taken, and it arrives when the line is enabled again (what
+/// `IrqLine::enable` promises the core).
+fn masked_edge(link: &Link, note: &mut Note) -> Outcome {
+    let rx = link.config.rx.intid;
+    let line = GIC.line(rx, 0).map_err(|e| {
+        let _ = write!(note, "{e:?}");
+        Fail {
+            what: "a second GicLine on the RX INTID",
+            got: 0,
+            want: 1,
+        }
+    })?;
+    line.disable();
+    let before = irq::count(rx);
+    rpc::send(link, SEQ_MASKED, rm::VM_GET_VMID, note)?;
+    // No `wfi`: nothing may arrive while the line is disabled.
+    let early = inbox::settle(20);
+    let taken_while_disabled = irq::count(rx) - before;
+    line.enable();
+    check!(early.is_none(), "no reply while the line is disabled");
+    check_eq!(taken_while_disabled, 0, "RX interrupts while disabled");
+    let answer = rpc::reply(link, SEQ_MASKED, rm::VM_GET_VMID, before, note)?;
+    rx_interrupts(&answer)?;
+    check_eq!(GIC.faults(), 0, "GIC line faults");
+    Ok(())
+}
+
 /// A request that would be answered if a wrong capability let it through (the final check
 /// counts replies).
 fn stray_request(seq: u16) -> [u8; 8] {
@@ -236,13 +268,13 @@ fn counters(link: &Link, note: &mut Note) -> Outcome {
         check!(!reply, "no stray reply");
     }
     if other == 0 {
-        check_eq!(rx, 2, "RX interrupts");
+        check_eq!(rx, REPLIES, "RX interrupts");
     } else {
-        check!(rx >= 2, "RX interrupts");
+        check!(rx >= REPLIES, "RX interrupts");
     }
     check_eq!(tx, 0, "TX interrupts");
-    check_eq!(s.sent, 2, "messages sent");
-    check_eq!(s.received, 2 + other, "messages received");
+    check_eq!(s.sent, REPLIES, "messages sent");
+    check_eq!(s.received, REPLIES + other, "messages received");
     check_eq!(s.faults, 0, "faults");
     check_eq!(inbox::lost(), 0, "inbox overflow");
     check_eq!(GIC.faults(), 0, "GIC line faults");

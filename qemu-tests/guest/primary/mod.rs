@@ -155,6 +155,9 @@ fn bring_up_gic(tree: Result<Fdt<'static>, fdt::FdtError>, note: &mut Note) -> O
         let _ = write!(note, ": {e:?}");
         missing("GIC bring-up")
     })?;
+    if let Ok(spis) = gic_up::GIC.with(|gic| gic.typer().num_spis()) {
+        let _ = write!(note, ", GICD_TYPER: {spis} SPIs");
+    }
     Ok(())
 }
 

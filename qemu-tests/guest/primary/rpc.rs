@@ -49,21 +49,43 @@ fn is_reply(msg: &Msg, seq: u16, msg_id: u32) -> bool {
 /// # Errors
 /// The send was not accepted, or no reply came.
 pub fn call(link: &Link, seq: u16, msg_id: u32, note: &mut Note) -> Result<Answer, Fail> {
-    let rx = link.config.rx.intid;
-    let before = irq::count(rx);
+    let before = irq::count(link.config.rx.intid);
+    send(link, seq, msg_id, note)?;
+    reply(link, seq, msg_id, before, note)
+}
+
+/// Sends the request (`seq`, `msg_id`, no payload) with PUSH.
+///
+/// # Errors
+/// The core or the hypervisor did not accept it.
+pub fn send(link: &Link, seq: u16, msg_id: u32, note: &mut Note) -> Result<(), Fail> {
     let request = Header::request(seq, msg_id).encode();
     let _ = write!(note, "request {request:02x?}; ");
     match link.queue.try_send(&request, SendFlags::PUSH) {
-        Ok(SendOutcome::Sent { .. }) => {}
+        Ok(SendOutcome::Sent { .. }) => Ok(()),
         other => {
             let _ = write!(note, "send: {other:?}");
-            return Err(Fail {
+            Err(Fail {
                 what: "request accepted",
                 got: 0,
                 want: 1,
-            });
+            })
         }
     }
+}
+
+/// Waits for the reply to (`seq`, `msg_id`); `rx_before` is the RX interrupt count before the
+/// request was sent.
+///
+/// # Errors
+/// No reply came.
+pub fn reply(
+    link: &Link,
+    seq: u16,
+    msg_id: u32,
+    rx_before: u32,
+    note: &mut Note,
+) -> Result<Answer, Fail> {
     let mut skipped = 0;
     loop {
         let msg = inbox::wait(WAKEUPS).ok_or(Fail {
@@ -75,7 +97,7 @@ pub fn call(link: &Link, seq: u16, msg_id: u32, note: &mut Note) -> Result<Answe
             let _ = write!(note, "reply {:02x?}", msg.bytes());
             return Ok(Answer {
                 msg,
-                rx_interrupts: irq::count(rx) - before,
+                rx_interrupts: irq::count(link.config.rx.intid) - rx_before,
                 skipped,
             });
         }
