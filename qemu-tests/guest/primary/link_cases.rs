@@ -1,6 +1,6 @@
 //! Checks on the RM link, all through `gunyah-msgq`'s `MsgQueue`: sizes the core refuses
 //! before any hypercall, EMPTY as the `Empty` outcome, `VM_GET_VMID` answered by interrupt, an
-//! unknown msg_id, and the capability errors (50: a capability that names nothing; 53: a
+//! unknown msg_id, a reply's edge held while the RX line is disabled, and the capability errors (50: a capability that names nothing; 53: a
 //! capability without the right) as typed `Error::Hypervisor`.
 
 use core::fmt::{Debug, Write};

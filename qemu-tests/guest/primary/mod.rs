@@ -6,7 +6,8 @@
 //! device tree in x0 (and the reader's typed errors on bad trees); the GICv3 and the link's two
 //! vIRQs as `GicLine`s; the `MsgQueue` built with `try_duplex` from the tree's sizes; then
 //! checks through the core: refused sizes, EMPTY, `VM_GET_VMID` answered by interrupt, an
-//! unknown msg_id, and the capability errors 50 and 53. One line per check, then
+//! unknown msg_id, a reply's edge held while the RX line is disabled, and the capability
+//! errors 50 and 53. One line per check, then
 //! `N passed, N failed`; the exit status (semihosting) is the verdict.
 
 mod counted;
