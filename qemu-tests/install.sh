@@ -4,13 +4,28 @@
 # - qemu-system-aarch64 from bookworm-backports (QEMU 10.x). Plain bookworm's 7.2 works too but
 #   its qemu-system-common Breaks an installed backports qemu-utils, so apt would remove it. The
 #   backports source reuses the mirror URI the machine already has for bookworm.
-# - The aarch64-unknown-none Rust target.
+# - dtc (Debian's device-tree-compiler): run.sh compiles the primary VM's device tree
+#   (dt/primary-vm.dts) with it.
+# - The aarch64-unknown-none Rust target. (The raw binary of the primary VM is made with
+#   llvm-objcopy if there is one, else with the rust-objcopy every Rust toolchain ships.)
 set -euo pipefail
 
 # Only a missing binary triggers apt: any qemu-system-aarch64 already there (even bookworm's
 # 7.2, which works too) is kept.
 need_qemu() {
     ! command -v qemu-system-aarch64 >/dev/null 2>&1
+}
+
+need_dtc() {
+    ! command -v dtc >/dev/null 2>&1
+}
+
+apt_updated=0
+apt_update() {
+    if [ "$apt_updated" = 0 ]; then
+        apt-get update
+        apt_updated=1
+    fi
 }
 
 # The bookworm mirror URI already configured (deb822 `.sources` or one-line `.list` files).
@@ -59,10 +74,16 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
     fi
-    apt-get update
+    apt_update
     DEBIAN_FRONTEND=noninteractive apt-get install -y -t bookworm-backports \
         --no-install-recommends qemu-system-arm
 fi
 qemu-system-aarch64 --version | head -n1
+
+if need_dtc; then
+    apt_update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends device-tree-compiler
+fi
+dtc --version
 
 rustup target add aarch64-unknown-none

@@ -340,7 +340,7 @@ pub enum Error {
         /// This queue's maximum message size.
         max: usize,
     },
-    /// The receive buffer is smaller than this queue's maximum message size.
+    /// The receive buffer is smaller than the RX queue's maximum message size.
     BufferTooSmall {
         /// The buffer's length.
         len: usize,

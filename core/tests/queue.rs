@@ -731,3 +731,28 @@ fn config_error_names_the_direction_and_the_sizes() {
         format!("Rx queue's maximum message size 300 is not in 1..={MAX}")
     );
 }
+
+#[test]
+fn try_recv_needs_a_buffer_of_the_rx_queues_own_maximum_not_max() {
+    // The RX queue's real maximum is 3: a 3-byte buffer is enough, a 2-byte one is refused
+    // before any hypercall.
+    let mut hyp = MockHypercall::new();
+    script_rx(&mut hyp, 3, vec![msg(b"abc", false)]);
+    let q: Q = MsgQueue::rx_only(hyp, RxConfig::new(RX_CAP, ack_only_line(), depth(), 3));
+    assert_eq!(
+        q.try_recv(&mut [0; 2]),
+        Err(Error::BufferTooSmall {
+            len: 2,
+            required: 3
+        })
+    );
+    let mut buf = [0; 3];
+    assert_eq!(
+        q.try_recv(&mut buf),
+        Ok(RecvOutcome::Received {
+            len: 3,
+            more: false
+        })
+    );
+    assert_eq!(&buf, b"abc");
+}

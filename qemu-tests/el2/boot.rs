@@ -2,6 +2,7 @@
 
 use core::arch::global_asm;
 
+use crate::stage2;
 use crate::sysreg::{read_sysreg, write_sysreg};
 
 // Entered by QEMU at EL2 (`virtualization=on`, no EL3), MMU and caches off, interrupts masked.
@@ -48,6 +49,8 @@ _start:
 /// HCR_EL2: RW (EL1 is AArch64) | TSC (trap `smc`) | TWI (trap `wfi`) | IMO | FMO (physical
 /// IRQ/FIQ to EL2, virtual ones to EL1). No stage 2 (VM = 0): IPA = PA.
 const HCR_EL2: u64 = (1 << 31) | (1 << 19) | (1 << 13) | (1 << 4) | (1 << 3);
+/// HCR_EL2.VM: stage-2 translation on (the primary-VM variant's identity map, [`stage2`]).
+const HCR_VM: u64 = 1 << 0;
 /// SCTLR_EL1 with the MMU and caches off (RES1 bits only).
 const SCTLR_EL1: u64 = 0x30D0_0800;
 /// SPSR_EL2 for the guest's entry: EL1h, D, A, I and F masked.
@@ -55,8 +58,14 @@ const SPSR_EL1H: u64 = 0x3C5;
 
 /// Configures EL2 for the guest and enters it at `entry` (EL1, MMU off, interrupts masked,
 /// FP/SIMD trapped at EL1 until the guest enables it: CPACR_EL1 = 0), with `x0` = `arg`.
-pub fn enter_guest(entry: u64, arg: u64) -> ! {
-    write_sysreg!("hcr_el2", HCR_EL2);
+/// With `stage2`, the guest runs under [`stage2`]'s identity map (else IPA = PA, unchecked).
+pub fn enter_guest(entry: u64, arg: u64, stage2: bool) -> ! {
+    if stage2 {
+        stage2::enable();
+        write_sysreg!("hcr_el2", HCR_EL2 | HCR_VM);
+    } else {
+        write_sysreg!("hcr_el2", HCR_EL2);
+    }
     // EL1 may read the physical counter and timer.
     write_sysreg!("cnthctl_el2", 0b11);
     write_sysreg!("cntvoff_el2", 0);

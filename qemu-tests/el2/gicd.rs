@@ -1,6 +1,11 @@
-//! What the guest programmed into the (physical) GIC: the model reads its enable bits to decide
-//! whether an INTID may be delivered. With no stage 2 the guest owns the distributor and its
-//! redistributor; the virtual CPU interface does the rest.
+//! What the guest programmed into its distributor: the model reads its enable bits to decide
+//! whether an INTID may be delivered. The virtual CPU interface does the rest.
+//!
+//! - Default variants: no stage 2, the guest owns QEMU's distributor and its redistributor.
+//! - Primary-VM variant: the distributor is the model's virtual one ([`Vgicd`]); SGIs and PPIs
+//!   still live in the (physical) redistributor.
+
+use crate::vgicd::Vgicd;
 
 /// GICD on QEMU's `virt` board.
 const GICD: usize = 0x0800_0000;
@@ -9,12 +14,43 @@ const GICR0_SGI: usize = 0x080A_0000 + 0x1_0000;
 /// GICD_ISENABLER<n> / GICR_ISENABLER0.
 const ISENABLER: usize = 0x100;
 
-/// Whether the guest has `intid` enabled: GICR_ISENABLER0 for SGIs and PPIs, GICD_ISENABLER
-/// for SPIs. INTIDs past the distributor's range (and special ones) are never enabled.
-pub fn enabled(intid: u32) -> bool {
-    if intid >= 1020 {
-        return false;
+/// The distributor the guest programs: QEMU's own (288 INTIDs), or the model's virtual one
+/// behind stage 2 (1020 INTIDs, as the real hypervisor's vGIC).
+pub struct Gicd {
+    virt: Option<Vgicd>,
+}
+
+impl Gicd {
+    /// QEMU's distributor.
+    pub const PHYSICAL: Gicd = Gicd { virt: None };
+
+    /// A fresh virtual distributor.
+    pub const fn virtual_gicd() -> Gicd {
+        Gicd {
+            virt: Some(Vgicd::new()),
+        }
     }
+
+    /// Whether the guest has `intid` enabled. INTIDs past the distributor's range (and
+    /// special ones) are never enabled.
+    pub fn enabled(&self, intid: u32) -> bool {
+        if intid >= 1020 {
+            return false;
+        }
+        match &self.virt {
+            Some(v) if intid >= 32 => v.deliverable(intid),
+            _ => physical_enabled(intid),
+        }
+    }
+
+    /// The virtual distributor, if the guest has one.
+    pub fn virtual_mut(&mut self) -> Option<&mut Vgicd> {
+        self.virt.as_mut()
+    }
+}
+
+/// GICR_ISENABLER0 for SGIs and PPIs, GICD_ISENABLER for SPIs.
+fn physical_enabled(intid: u32) -> bool {
     let reg = if intid < 32 {
         GICR0_SGI + ISENABLER
     } else {

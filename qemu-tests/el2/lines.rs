@@ -12,7 +12,7 @@
 
 use gunyah_msgq_mock::model::{LineKind, LineSignal, QueueId};
 
-use crate::gicd;
+use crate::gicd::Gicd;
 use crate::vgic::Vgic;
 
 /// One line of the guest.
@@ -65,12 +65,12 @@ impl Line {
     }
 
     /// Delivers what is due: called at the end of every trap with the queue's current level.
-    pub fn sync(&mut self, condition: bool, vgic: &mut Vgic) {
+    pub fn sync(&mut self, condition: bool, vgic: &mut Vgic, gicd: &Gicd) {
         let Some(id) = self.intid else { return };
         if self.level && !condition {
             let _ = vgic.withdraw(id);
         }
-        if !gicd::enabled(id) {
+        if !gicd.enabled(id) {
             // Disabled after it was injected but before the guest took it: the pending state
             // goes back to the model, as a distributor keeps it for a disabled INTID.
             if vgic.withdraw(id) && !self.level {

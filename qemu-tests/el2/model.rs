@@ -1,22 +1,26 @@
 //! The model's state: the mock crate's pure [`Hyp`] with one link between the guest (VM 1) and
-//! a peer without a CPU (VM 2), the guest's lines, and the counters.
+//! a peer without a CPU (VM 2; the resource manager in the primary-VM variant), the guest's
+//! lines and distributor, and the counters.
 
 use gunyah_msgq::{CapId, GunyahError};
 use gunyah_msgq_mock::model::{
-    Dispatch, Hyp, LineKind, LinkCaps, MAX_DEPTH, MAX_MSG_SIZE, Mode, QueueConfig, QueueId,
-    SmallBufferError, VmId,
+    Dispatch, EndpointCaps, Hyp, LineKind, LinkCaps, MAX_DEPTH, MAX_MSG_SIZE, Mode, Object,
+    QueueConfig, QueueId, Rights, SmallBufferError, VmId,
 };
 use gunyah_msgq_qemu_abi::control::{Caps, Counters, Setup, SetupReply, Sides};
 use gunyah_msgq_qemu_abi::layout::{NO_INTID, RX_INTID, TX_INTID};
+use gunyah_msgq_qemu_abi::rm;
 
+use crate::gicd::Gicd;
 use crate::lines::Line;
+use crate::rm::Rm;
 use crate::spurious::Spurious;
 use crate::storage::{self, Slots};
 use crate::vgic::Vgic;
 
 /// The guest.
 pub const GUEST: VmId = VmId(1);
-/// The other end of the guest's link.
+/// The other end of the guest's link (the resource manager in the primary-VM variant).
 pub const PEER: VmId = VmId(2);
 
 /// Two queues (one link) of up to 255 messages of up to 1023 bytes; 8 capabilities.
@@ -51,6 +55,10 @@ pub struct Model {
     pub spurious: Spurious,
     /// The list registers.
     pub vgic: Vgic,
+    /// The distributor the guest programs.
+    pub gicd: Gicd,
+    /// The resource manager at the other end of the link (primary-VM variant only).
+    pub rm: Option<Rm>,
     /// Counters since the last setup (the line counters live in `lines`).
     pub hypercalls: u64,
     /// Traps of any kind since the last setup.
@@ -74,6 +82,8 @@ impl Model {
             lines: [NO_LINE; 2],
             spurious: Spurious::new(),
             vgic: Vgic::new(),
+            gicd: Gicd::PHYSICAL,
+            rm: None,
             hypercalls: 0,
             traps: 0,
             regs: RegStyle::Poison,
@@ -103,22 +113,12 @@ impl Model {
                 .with_small_buffer(small)
         };
         let (tx_config, rx_config) = (config(setup.tx_max), config(setup.rx_max));
-        for c in [tx_config, rx_config] {
-            c.validate(MAX_DEPTH, MAX_MSG_SIZE).map_err(|e| e.error())?;
-        }
 
-        // The old queues (and their borrows of the storage) go before the storage is reused.
-        self.hyp = Hyp::new();
-        self.link = None;
-        self.vgic.reset();
-        self.spurious.clear();
-        let [tx_store, rx_store] = storage::fresh();
-        let made = self
+        let (tx, rx) = self.fresh_queues(tx_config, rx_config)?;
+        let caps = self
             .hyp
-            .create_queue_with(tx_store, tx_config)
-            .and_then(|tx| Ok((tx, self.hyp.create_queue_with(rx_store, rx_config)?)))
-            .and_then(|(tx, rx)| self.hyp.connect(GUEST, PEER, tx, rx));
-        let caps = made.map_err(|e| e.error())?;
+            .connect(GUEST, PEER, tx, rx)
+            .map_err(|e| e.error())?;
 
         let (mut tx_cap, mut rx_cap) = match setup.flags.caps {
             Caps::Granted => (caps.a.tx_cap, caps.a.rx_cap),
@@ -160,6 +160,88 @@ impl Model {
         Ok(reply)
     }
 
+    /// Replaces the link with the resource manager's, exactly as the real one sets it up for a
+    /// primary VM ([`rm`]): the guest sends with capability 0 and receives with 1, its lines are
+    /// INTIDs 960 (TX) and 961 (RX), edge; 240-byte messages, depth 8, the public source's
+    /// quirks; registers left as the real hypervisor leaves them. The guest programs a virtual
+    /// distributor, and the RM ([`crate::rm`]) answers its requests.
+    ///
+    /// # Errors
+    /// A capability or queue the mock model refuses (never, for these sizes).
+    pub fn setup_primary_vm(&mut self) -> Result<(), GunyahError> {
+        let config =
+            QueueConfig::new(rm::QUEUE_DEPTH, rm::MSG_SIZE).with_mode(Mode::PublicSourceQuirks);
+        let (tx, rx) = self.fresh_queues(config, config)?;
+        let (tx_cap, rx_cap) = (CapId(rm::TX_CAP), CapId(rm::RX_CAP));
+        let cspace = self.hyp.cspace_mut();
+        for (cap, queue, rights) in [(tx_cap, tx, Rights::SEND), (rx_cap, rx, Rights::RECEIVE)] {
+            cspace
+                .insert(GUEST, cap, Object::Msgq(queue), rights)
+                .map_err(|e| e.error())?;
+        }
+        let rm_tx = self
+            .hyp
+            .grant(PEER, rx, Rights::SEND)
+            .map_err(|e| e.error())?;
+        let rm_rx = self
+            .hyp
+            .grant(PEER, tx, Rights::RECEIVE)
+            .map_err(|e| e.error())?;
+        let caps = LinkCaps {
+            a: EndpointCaps {
+                vm: GUEST,
+                tx_cap,
+                rx_cap,
+                tx_queue: tx,
+                rx_queue: rx,
+            },
+            b: EndpointCaps {
+                vm: PEER,
+                tx_cap: rm_tx,
+                rx_cap: rm_rx,
+                tx_queue: rx,
+                rx_queue: tx,
+            },
+        };
+        self.lines = [
+            Line::new(Some(rm::TX_INTID), (tx, LineKind::Tx), false),
+            Line::new(Some(rm::RX_INTID), (rx, LineKind::Rx), false),
+        ];
+        self.link = Some(Link { caps });
+        self.hypercalls = 0;
+        self.traps = 0;
+        self.regs = RegStyle::Real;
+        self.gicd = Gicd::virtual_gicd();
+        self.rm = Some(Rm::new());
+        Ok(())
+    }
+
+    /// Drops the old link and creates two empty queues (TX, RX) in fresh storage.
+    fn fresh_queues(
+        &mut self,
+        tx_config: QueueConfig,
+        rx_config: QueueConfig,
+    ) -> Result<(QueueId, QueueId), GunyahError> {
+        for c in [tx_config, rx_config] {
+            c.validate(MAX_DEPTH, MAX_MSG_SIZE).map_err(|e| e.error())?;
+        }
+        // The old queues (and their borrows of the storage) go before the storage is reused.
+        self.hyp = Hyp::new();
+        self.link = None;
+        self.vgic.reset();
+        self.spurious.clear();
+        let [tx_store, rx_store] = storage::fresh();
+        let tx = self
+            .hyp
+            .create_queue_with(tx_store, tx_config)
+            .map_err(|e| e.error())?;
+        let rx = self
+            .hyp
+            .create_queue_with(rx_store, rx_config)
+            .map_err(|e| e.error())?;
+        Ok((tx, rx))
+    }
+
     /// Applies a call's vIRQ signals to the guest's lines (the peer's lines have no CPU to go
     /// to; the queues count them).
     pub fn apply(&mut self, d: &Dispatch) {
@@ -179,9 +261,9 @@ impl Model {
         for line in &mut self.lines {
             let (queue, kind) = line.source;
             let condition = self.hyp.level(queue, kind);
-            line.sync(condition, &mut self.vgic);
+            line.sync(condition, &mut self.vgic, &self.gicd);
         }
-        self.spurious.sync(&mut self.vgic);
+        self.spurious.sync(&mut self.vgic, &self.gicd);
         self.vgic.refill();
     }
 

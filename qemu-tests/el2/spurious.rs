@@ -3,7 +3,7 @@
 
 use gunyah_msgq_qemu_abi::control::SPURIOUS_RAW_MAX;
 
-use crate::gicd;
+use crate::gicd::Gicd;
 use crate::vgic::Vgic;
 
 /// INTIDs waiting for the guest to enable them.
@@ -38,11 +38,11 @@ impl Spurious {
     }
 
     /// Raises every waiting INTID the guest has enabled.
-    pub fn sync(&mut self, vgic: &mut Vgic) {
+    pub fn sync(&mut self, vgic: &mut Vgic, gicd: &Gicd) {
         let mut kept = 0;
         for i in 0..self.len {
             let id = self.waiting[i];
-            if gicd::enabled(id) {
+            if gicd.enabled(id) {
                 vgic.raise(id);
             } else {
                 self.waiting[kept] = id;

@@ -1,5 +1,7 @@
-//! Synchronous exceptions from the guest: `hvc`, `smc` (HCR_EL2.TSC) and `wfi`/`wfe`
-//! (HCR_EL2.TWI). Every trap ends by delivering the vIRQs that are due.
+//! Synchronous exceptions from the guest: `hvc`, `smc` (HCR_EL2.TSC), `wfi`/`wfe`
+//! (HCR_EL2.TWI) and, under the primary-VM variant's stage 2, data aborts on the distributor.
+//! Every trap ends by running the resource manager (primary-VM variant) and delivering the
+//! vIRQs that are due.
 
 use core::fmt;
 
@@ -13,11 +15,12 @@ use crate::native::{NATIVE_BASE, NATIVE_LAST};
 use crate::reply::{self, Form, Reply};
 use crate::semihosting::{self, status};
 use crate::sysreg::read_sysreg;
-use crate::{MODEL, control, native, smccc};
+use crate::{MODEL, control, mmio, native, rm, smccc};
 
 const EC_WFX: u64 = 0x01;
 const EC_HVC64: u64 = 0x16;
 const EC_SMC64: u64 = 0x17;
+const EC_DABT_LOWER: u64 = 0x24;
 
 /// Handles a synchronous exception from the guest.
 pub fn sync(frame: &mut Frame) {
@@ -38,8 +41,13 @@ pub fn sync(frame: &mut Frame) {
             }
             // `wfi`: skip it; delivering what is due below is the only wake-up there is.
             EC_WFX => frame.elr += 4,
+            EC_DABT_LOWER => {
+                let verbose = m.verbose;
+                mmio::data_abort(m.gicd.virtual_mut(), frame, esr, verbose);
+            }
             _ => fatal(8, frame),
         }
+        rm::serve(m);
         m.sync_virqs();
     });
 }
@@ -53,7 +61,10 @@ fn call(m: &mut Model, frame: &mut Frame, imm: u16) {
     } else if imm == 0 {
         let (r, c, d) = smccc::call(m, &x);
         (r, c.map_or("smccc", Call::name), d)
-    } else if let Some(c) = Control::from_imm(imm) {
+    } else if let Some(c) = Control::from_imm(imm)
+        && m.rm.is_none()
+    {
+        // The primary-VM variant has none: the real hypervisor answers -1 to these.
         let (r, d) = control::call(m, c, &x);
         (r, "control", d)
     } else if (NATIVE_BASE..=NATIVE_LAST).contains(&imm) {

@@ -1,5 +1,7 @@
 //! EL1 guest images for end-to-end msgq tests: boot, vectors, a minimal GICv3 driver, raw
-//! hypercalls, a client of the EL2 model's control calls, and the smoke cases.
+//! hypercalls, a client of the EL2 model's control calls, the smoke cases, and the primary-VM
+//! image's checks ([`primary`]: the real resource manager's contract, on `gunyah-msgq` and
+//! `gunyah-msgq-hvc`).
 //!
 //! A test file is one image: it declares itself with [`guest!`] and returns its verdict, which
 //! the run's exit status carries (semihosting). Output goes to the PL011 UART: one line per
@@ -17,6 +19,7 @@ pub mod gic;
 pub mod hvc;
 pub mod irq;
 pub mod msgq;
+pub mod primary;
 pub mod probe;
 pub mod regcheck;
 pub mod report;

@@ -1,8 +1,8 @@
-//! Case lines and the verdict: `case NAME: ok`, `case NAME: FAILED: ...` or
-//! `case NAME: skipped: REASON`, then exactly one `N passed, N failed` line (`, N skipped`
-//! appended when cases were skipped).
+//! Case lines and the verdict: `case NAME: ok`, `case NAME: FAILED: ...` (each optionally
+//! followed by a note in parentheses) or `case NAME: skipped: REASON`, then exactly one
+//! `N passed, N failed` line (`, N skipped` appended when cases were skipped).
 
-use core::fmt;
+use core::fmt::{self, Write};
 
 use crate::println;
 
@@ -118,6 +118,24 @@ impl Report {
         println!("case {name}: skipped: {reason}");
     }
 
+    /// Runs one case that may write a note (what it saw) and prints its line: `case NAME: ok
+    /// (note)` or `case NAME: FAILED: ... (note)`.
+    pub fn check(&mut self, name: &str, case: impl FnOnce(&mut Note) -> Outcome) {
+        let mut note = Note::new();
+        let outcome = case(&mut note);
+        let note = Parens(note.as_str());
+        match outcome {
+            Ok(()) => {
+                self.passed += 1;
+                println!("case {name}: ok{note}");
+            }
+            Err(fail) => {
+                self.failed += 1;
+                println!("case {name}: FAILED: {fail}{note}");
+            }
+        }
+    }
+
     /// Prints the closing line; the exit status: 0 if every case that ran passed, else 1.
     #[must_use]
     pub fn finish(self) -> u32 {
@@ -130,5 +148,73 @@ impl Report {
             );
         }
         u32::from(self.failed != 0)
+    }
+}
+
+/// A short text a case writes about what it saw (`write!(note, ...)`); what does not fit in
+/// its 200 bytes is cut, marked with `~`.
+pub struct Note {
+    buf: [u8; 200],
+    len: usize,
+    cut: bool,
+}
+
+impl Note {
+    /// An empty note.
+    #[must_use]
+    pub const fn new() -> Note {
+        Note {
+            buf: [0; 200],
+            len: 0,
+            cut: false,
+        }
+    }
+
+    /// The text so far (ending with `~` if some was cut).
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        let end = if self.cut { self.len + 1 } else { self.len };
+        // Only whole UTF-8 characters are ever copied in, and `~` is ASCII.
+        core::str::from_utf8(&self.buf[..end]).unwrap_or("?")
+    }
+}
+
+impl Default for Note {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Write for Note {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.cut {
+            return Ok(());
+        }
+        // One byte stays free for the `~` that marks a cut.
+        let room = self.buf.len() - 1 - self.len;
+        let mut take = s.len().min(room);
+        while !s.is_char_boundary(take) {
+            take -= 1;
+        }
+        self.buf[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
+        self.len += take;
+        if take < s.len() {
+            self.cut = true;
+            self.buf[self.len] = b'~';
+        }
+        Ok(())
+    }
+}
+
+/// ` (text)`, or nothing for an empty text.
+struct Parens<'a>(&'a str);
+
+impl fmt::Display for Parens<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            write!(f, " ({})", self.0)
+        }
     }
 }

@@ -131,7 +131,8 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
         }
     }
 
-    /// Receives one message into `buf`, which must hold at least `MAX` bytes. See
+    /// Receives one message into `buf`, which must hold at least the RX queue's
+    /// [`max_msg_size`](crate::RxConfig::max_msg_size) bytes. See
     /// [`Mailbox::try_recv`](crate::Mailbox::try_recv) for the contract.
     ///
     /// # Errors
@@ -139,10 +140,10 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
     /// hypercall; [`Error::RxStuck`], [`Error::Abi`] and [`Error::Hypervisor`] from the reply.
     pub fn try_recv(&self, buf: &mut [u8]) -> Result<RecvOutcome, Error> {
         let rx = self.rx()?;
-        if buf.len() < MAX {
+        if buf.len() < rx.max_msg_size {
             return Err(Error::BufferTooSmall {
                 len: buf.len(),
-                required: MAX,
+                required: rx.max_msg_size,
             });
         }
         if self.is_closed() {

@@ -26,6 +26,8 @@
 //! flag bits answers ARGUMENT_INVALID (1) and keeps the old link. The model boots with
 //! [`Setup::DEFAULT`] in place (its capabilities are 0x100 TX and 0x101 RX, but a fixture
 //! should use what the setup answers).
+//!
+//! The primary-VM variant has no control calls: like the real hypervisor, it answers -1.
 
 /// The first control immediate.
 pub const CONTROL_BASE: u16 = 0x6100;

@@ -7,10 +7,11 @@
 //! | 0 | 4 | a branch to the entry point (executed: the image is entered at its first byte) |
 //! | 4 | 4 | reserved, 0 |
 //! | 8 | 8 | [`MAGIC`] |
-//! | 16 | 8 | flags: [`FLAG_HOSTILE`], [`FLAG_QUIET`] |
+//! | 16 | 8 | flags: [`FLAG_HOSTILE`], [`FLAG_QUIET`], [`FLAG_PRIMARY_VM`] |
 //!
 //! A hypervisor that knows nothing of it (the real one) just runs the branch. Without the magic
-//! the model boots its default variant.
+//! the model boots its default variant, or the primary-VM variant if a device tree was loaded
+//! at [`DTB_BASE`](crate::layout::DTB_BASE).
 
 /// "GMSQGST1", little-endian.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"GMSQGST1");
@@ -24,6 +25,11 @@ pub const FLAGS_OFFSET: u64 = 16;
 pub const FLAG_HOSTILE: u64 = 1 << 0;
 /// Do not log every hypercall (the model still logs boot and fatal errors).
 pub const FLAG_QUIET: u64 = 1 << 1;
+/// Boot the primary-VM variant: the real resource manager's contract (see [`crate::rm`]). The
+/// model loads nothing: QEMU's loader has put the image (a raw binary is enough) at
+/// [`GUEST_BASE`](crate::layout::GUEST_BASE) and a device tree at
+/// [`DTB_BASE`](crate::layout::DTB_BASE); the guest is entered with x0 = `DTB_BASE`.
+pub const FLAG_PRIMARY_VM: u64 = 1 << 2;
 
 /// The model variant an image asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,24 +38,34 @@ pub struct Request {
     pub hostile: bool,
     /// [`FLAG_QUIET`].
     pub quiet: bool,
+    /// [`FLAG_PRIMARY_VM`].
+    pub primary_vm: bool,
 }
 
 impl Request {
+    /// Whether the image starts with this header (its magic word is [`MAGIC`]).
+    #[must_use]
+    pub const fn has_header(magic: u64) -> bool {
+        magic == MAGIC
+    }
+
     /// What the model boots when the image has no header.
     pub const DEFAULT: Request = Request {
         hostile: false,
         quiet: false,
+        primary_vm: false,
     };
 
     /// Decodes the header's magic and flags words.
     #[must_use]
     pub const fn decode(magic: u64, flags: u64) -> Request {
-        if magic != MAGIC {
+        if !Request::has_header(magic) {
             return Request::DEFAULT;
         }
         Request {
             hostile: flags & FLAG_HOSTILE != 0,
             quiet: flags & FLAG_QUIET != 0,
+            primary_vm: flags & FLAG_PRIMARY_VM != 0,
         }
     }
 }
