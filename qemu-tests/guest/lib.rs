@@ -1,7 +1,8 @@
 //! EL1 guest images for end-to-end msgq tests: boot, vectors, a minimal GICv3 driver, raw
 //! hypercalls, a client of the EL2 model's control calls, the smoke cases, and the primary-VM
 //! image's checks ([`primary`]: the real resource manager's contract, on `gunyah-msgq` and
-//! `gunyah-msgq-hvc`).
+//! `gunyah-msgq-hvc`), and the conformance images ([`conformance`]: `gunyah-msgq-hal-tests` on
+//! `gunyah-msgq-hvc`'s conduits with real interrupts).
 //!
 //! A test file is one image: it declares itself with [`guest!`] and returns its verdict, which
 //! the run's exit status carries (semihosting). Output goes to the PL011 UART: one line per
