@@ -25,6 +25,13 @@
 //! Both declare `x0`-`x17` clobbered (the real hypervisor returns `x8`-`x17` changed after a
 //! native call), leave `x18` alone, and are never `nomem`.
 //!
+//! "Leave `x18` alone" is a promise of the `asm!` blocks: they neither name nor clobber it, and
+//! the hypervisor preserves it. It is not a promise about the code around them: on
+//! `aarch64-unknown-none` rustc treats `x18` as an ordinary temporary (the QEMU conformance
+//! images saw compiled code keep values in it across the `hvc`). A platform that reserves `x18`
+//! (a per-CPU pointer, a shadow call stack) must build with a target or flags that reserve it
+//! (`-Zfixed-x18` on nightly, with `-Zbuild-std`).
+//!
 //! ## Discovery
 //! [`Conduit::probe`] follows the spec's order: SMCCC `CALL_UID` (either Gunyah UUID), then
 //! `hypervisor_identify` (API version 1 and the msgqueue feature). It never makes a Gunyah
