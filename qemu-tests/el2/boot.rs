@@ -9,26 +9,11 @@ use crate::sysreg::{read_sysreg, write_sysreg};
 // FP/SIMD is turned on (CPTR_EL2.TFP = 0) before any Rust code runs: `core::fmt` and optimised
 // code use the vector registers.
 global_asm!(
+    gunyah_msgq_qemu_baremetal::boot_entry!(name: "_start", el: 2, scratch: "x0"),
+    gunyah_msgq_qemu_baremetal::set_stack!(scratch: "x0"),
+    gunyah_msgq_qemu_baremetal::zero_bss!(scratch: "x0", "x1"),
     r#"
-    .section .text.boot, "ax"
-    .global _start
-_start:
-    mrs     x0, CurrentEL
-    lsr     x0, x0, #2
-    cmp     x0, #2
-    b.ne    9f
-    adrp    x0, __stack_top
-    add     x0, x0, :lo12:__stack_top
-    mov     sp, x0
-    adrp    x0, __bss_start
-    add     x0, x0, :lo12:__bss_start
-    adrp    x1, __bss_end
-    add     x1, x1, :lo12:__bss_end
-1:  cmp     x0, x1
-    b.hs    2f
-    stp     xzr, xzr, [x0], #16
-    b       1b
-2:  mov     x0, #0x33ff
+    mov     x0, #0x33ff
     msr     cptr_el2, x0
     adrp    x0, el2_vectors
     add     x0, x0, :lo12:el2_vectors
@@ -36,14 +21,8 @@ _start:
     isb
     bl      el2_main
     b       .
-    // Not at EL2: semihosting SYS_EXIT with status 3.
-9:  adr     x1, 10f
-    mov     x0, #0x18
-    hlt     #0xf000
-    b       .
-    .balign 8
-10: .quad   0x20026, 3
-"#
+    // Not at EL2: semihosting SYS_EXIT with status 3."#,
+    gunyah_msgq_qemu_baremetal::wrong_el_exit!(),
 );
 
 /// HCR_EL2: RW (EL1 is AArch64) | TSC (trap `smc`) | TWI (trap `wfi`) | IMO | FMO (physical

@@ -2,8 +2,11 @@
 //! (q0-q31, FPSR, FPCR): the model's Rust code uses vector registers, and the guest must find
 //! its own unchanged after every trap.
 
-/// The saved context. Layout shared with `vectors.rs` (offsets in bytes): x0-x30 at 0,
-/// ELR_EL2 at 256, SPSR_EL2 at 264, FPSR at 272, FPCR at 280, q0-q31 at 288; 800 in all.
+use gunyah_msgq_qemu_baremetal::vectors as layout;
+
+/// The saved context, as `gunyah_msgq_qemu_baremetal::vectors` lays it out (offsets in bytes):
+/// x0-x30 at 0, ELR_EL2 at 256, SPSR_EL2 at 264, FPSR at 272, FPCR at 280, q0-q31 at 288; 800
+/// in all.
 #[repr(C, align(16))]
 pub struct Frame {
     /// x0-x30.
@@ -21,13 +24,12 @@ pub struct Frame {
     pub q: [u128; 32],
 }
 
-/// The frame size the assembly reserves.
-pub const FRAME_SIZE: usize = 800;
-
-const _: () = assert!(core::mem::size_of::<Frame>() == FRAME_SIZE);
-const _: () = assert!(core::mem::offset_of!(Frame, elr) == 256);
-const _: () = assert!(core::mem::offset_of!(Frame, fpsr) == 272);
-const _: () = assert!(core::mem::offset_of!(Frame, q) == 288);
+const _: () = assert!(core::mem::size_of::<Frame>() == layout::FRAME_SIZE);
+const _: () = assert!(core::mem::offset_of!(Frame, elr) == layout::ELR);
+const _: () = assert!(core::mem::offset_of!(Frame, spsr) == layout::SPSR);
+const _: () = assert!(core::mem::offset_of!(Frame, fpsr) == layout::FPSR);
+const _: () = assert!(core::mem::offset_of!(Frame, fpcr) == layout::FPCR);
+const _: () = assert!(core::mem::offset_of!(Frame, q) == layout::Q);
 
 impl Frame {
     /// x0-x7: the inputs of a call.

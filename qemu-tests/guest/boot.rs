@@ -31,42 +31,23 @@ pub fn record_entry_x0(x0: u64) {
 // x0 (the entry argument) is left alone until `guest_main` receives it: only x9 and x10 are
 // used before the call.
 global_asm!(
+    gunyah_msgq_qemu_baremetal::boot_entry!(name: "guest_start", el: 1, scratch: "x9"),
     r#"
-    .section .text.boot, "ax"
-    .global guest_start
-guest_start:
-    mrs     x9, CurrentEL
-    lsr     x9, x9, #2
-    cmp     x9, #1
-    b.ne    9f
     mov     x9, #(3 << 20)
     msr     cpacr_el1, x9
-    isb
-    adrp    x9, __stack_top
-    add     x9, x9, :lo12:__stack_top
-    mov     sp, x9
+    isb"#,
+    gunyah_msgq_qemu_baremetal::set_stack!(scratch: "x9"),
+    r#"
     adrp    x9, guest_vectors
     add     x9, x9, :lo12:guest_vectors
     msr     vbar_el1, x9
-    isb
-    adrp    x9, __bss_start
-    add     x9, x9, :lo12:__bss_start
-    adrp    x10, __bss_end
-    add     x10, x10, :lo12:__bss_end
-1:  cmp     x9, x10
-    b.hs    2f
-    stp     xzr, xzr, [x9], #16
-    b       1b
-2:  bl      guest_main
+    isb"#,
+    gunyah_msgq_qemu_baremetal::zero_bss!(scratch: "x9", "x10"),
+    r#"
+    bl      guest_main
     b       .
-    // Not at EL1 (booted without a hypervisor?): semihosting SYS_EXIT with status 3.
-9:  adr     x1, 10f
-    mov     x0, #0x18
-    hlt     #0xf000
-    b       .
-    .balign 8
-10: .quad   0x20026, 3
-"#
+    // Not at EL1 (booted without a hypervisor?): semihosting SYS_EXIT with status 3."#,
+    gunyah_msgq_qemu_baremetal::wrong_el_exit!(),
 );
 
 /// Declares a guest image: its header (with the model variant it asks for) and its main.

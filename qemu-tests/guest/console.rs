@@ -1,27 +1,12 @@
-//! Output on the PL011 UART (QEMU's needs no setup).
+//! Output on the PL011 UART ([`gunyah_msgq_qemu_baremetal::console`]).
 
-use core::fmt::{self, Write};
+use core::fmt;
 
-const UART_DR: *mut u32 = 0x0900_0000 as *mut u32;
-
-/// The UART as a `fmt::Write`.
-pub struct Uart;
-
-impl Write for Uart {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        for b in s.bytes() {
-            // SAFETY: 0x0900_0000 is the PL011 data register on QEMU's `virt` board (device
-            // memory, MMU off, not stage-2 translated); writing a byte transmits it.
-            unsafe { UART_DR.write_volatile(u32::from(b)) };
-        }
-        Ok(())
-    }
-}
+pub use gunyah_msgq_qemu_baremetal::console::Uart;
 
 /// Writes a line.
 pub fn line(args: fmt::Arguments<'_>) {
-    // The UART never fails.
-    let _ = writeln!(Uart, "{args}");
+    gunyah_msgq_qemu_baremetal::console::line("", args);
 }
 
 /// Prints a line: `println!("format", args)`.

@@ -6,22 +6,30 @@
 //! asm is not `nomem`: the hypervisor reads and writes our buffers, and a vIRQ it injects is
 //! taken right after the `hvc`, so the compiler must reload shared state.
 
+/// The asm of a trap to the hypervisor: `insn` (with any extra operands) on `r`, in and out
+/// in x0-x7, x8-x17 clobbered. Expands to `asm!`: the caller's `unsafe` block says why it is
+/// sound.
+macro_rules! trap {
+    ($r:ident, $insn:literal $(, $($operand:tt)+)?) => {
+        core::arch::asm!(
+            $insn,
+            $($($operand)+,)?
+            inout("x0") $r[0], inout("x1") $r[1], inout("x2") $r[2], inout("x3") $r[3],
+            inout("x4") $r[4], inout("x5") $r[5], inout("x6") $r[6], inout("x7") $r[7],
+            out("x8") _, out("x9") _, out("x10") _, out("x11") _, out("x12") _,
+            out("x13") _, out("x14") _, out("x15") _, out("x16") _, out("x17") _,
+            options(nostack)
+        )
+    };
+}
+
 /// SMCCC form: `hvc #0` with the function id in x0.
 #[must_use]
 pub fn smccc(x: [u64; 8]) -> [u64; 8] {
     let mut r = x;
     // SAFETY: an `hvc` traps to the hypervisor, which changes only x0-x17 (declared) and the
     // memory of buffers we passed (the asm is not `nomem`).
-    unsafe {
-        core::arch::asm!(
-            "hvc #0",
-            inout("x0") r[0], inout("x1") r[1], inout("x2") r[2], inout("x3") r[3],
-            inout("x4") r[4], inout("x5") r[5], inout("x6") r[6], inout("x7") r[7],
-            out("x8") _, out("x9") _, out("x10") _, out("x11") _, out("x12") _,
-            out("x13") _, out("x14") _, out("x15") _, out("x16") _, out("x17") _,
-            options(nostack)
-        );
-    }
+    unsafe { trap!(r, "hvc #0") };
     r
 }
 
@@ -30,16 +38,7 @@ pub fn smccc(x: [u64; 8]) -> [u64; 8] {
 pub fn smc(x: [u64; 8]) -> [u64; 8] {
     let mut r = x;
     // SAFETY: as for `smccc`: the hypervisor traps the `smc` (there is no EL3).
-    unsafe {
-        core::arch::asm!(
-            "smc #0",
-            inout("x0") r[0], inout("x1") r[1], inout("x2") r[2], inout("x3") r[3],
-            inout("x4") r[4], inout("x5") r[5], inout("x6") r[6], inout("x7") r[7],
-            out("x8") _, out("x9") _, out("x10") _, out("x11") _, out("x12") _,
-            out("x13") _, out("x14") _, out("x15") _, out("x16") _, out("x17") _,
-            options(nostack)
-        );
-    }
+    unsafe { trap!(r, "smc #0") };
     r
 }
 
@@ -48,17 +47,7 @@ pub fn smc(x: [u64; 8]) -> [u64; 8] {
 pub fn native<const IMM: u16>(x: [u64; 8]) -> [u64; 8] {
     let mut r = x;
     // SAFETY: as for `smccc`.
-    unsafe {
-        core::arch::asm!(
-            "hvc #{imm}",
-            imm = const IMM,
-            inout("x0") r[0], inout("x1") r[1], inout("x2") r[2], inout("x3") r[3],
-            inout("x4") r[4], inout("x5") r[5], inout("x6") r[6], inout("x7") r[7],
-            out("x8") _, out("x9") _, out("x10") _, out("x11") _, out("x12") _,
-            out("x13") _, out("x14") _, out("x15") _, out("x16") _, out("x17") _,
-            options(nostack)
-        );
-    }
+    unsafe { trap!(r, "hvc #{imm}", imm = const IMM) };
     r
 }
 

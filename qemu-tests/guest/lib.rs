@@ -10,6 +10,7 @@
 #![no_std]
 
 pub use gunyah_msgq_qemu_abi as abi;
+pub use gunyah_msgq_qemu_baremetal::semihosting;
 
 pub mod boot;
 pub mod cases;
@@ -24,7 +25,6 @@ pub mod primary;
 pub mod probe;
 pub mod regcheck;
 pub mod report;
-pub mod semihosting;
 mod vectors;
 
 #[panic_handler]
