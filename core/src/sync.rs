@@ -40,12 +40,11 @@ impl<T: Copy> CsCell<T> {
     }
 
     pub(crate) fn get(&self) -> T {
-        self.update(|value| *value)
-    }
-
-    /// Runs `f` on the value inside one critical section and stores the result.
-    pub(crate) fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        self.update_then(f, |_| {})
+        // A read only: no store back, on the send path's snapshot.
+        #[cfg(not(loom))]
+        return critical_section::with(|cs| self.0.borrow(cs).get());
+        #[cfg(loom)]
+        return *self.0.lock().unwrap();
     }
 
     /// Runs `f` on the value, stores it, then runs `then` on `f`'s result, all inside one
