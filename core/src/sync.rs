@@ -1,50 +1,74 @@
 //! Every synchronisation primitive the queue uses, in one place, so that a model-checking
 //! build (`--cfg loom`) swaps them without touching the state machine.
 //!
-//! - [`CsCell`]: a small `Copy` value read and updated inside a critical section. Used for the
-//!   TX state and its event counts, which must change together with the TX line's mask.
+//! - [`CsWord`]: a small `Copy` value packed into one atomic word, read anywhere with a single
+//!   load and changed only inside a critical section. Used for the TX state and its event
+//!   counts, which must change together with the TX line's mask, and which every send, receive
+//!   and drained message reads.
 //! - [`RequestLock`]: the RX drain's hand-off: a lock that is only ever tried, plus a request
 //!   flag that whoever finds the lock taken leaves for the holder.
 //! - [`Counter`]: a relaxed statistics counter (not swapped: it orders nothing).
 //!
 //! # The loom build
 //! Under `cfg(loom)` the critical section becomes a `loom::sync::Mutex` per cell (each cell
-//! is only ever used inside its own critical section, so this is equivalent), the try-lock a
+//! is only ever changed inside its own critical section, so this is equivalent), the try-lock a
 //! loom atomic lock word with `spin`'s orderings, and the atomics and fences loom's. loom's types
 //! have no `const fn new` (loom issue #170), so the constructors that are `const` in a normal
 //! build are plain functions under loom: [`const_unless_loom!`] writes each of them once for
 //! both builds.
 
 #[cfg(not(loom))]
-use core::cell::Cell;
-#[cfg(not(loom))]
-use core::sync::atomic::{AtomicBool, Ordering, fence};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering, fence};
 #[cfg(loom)]
-use loom::sync::atomic::{AtomicBool, Ordering, fence};
+use loom::sync::atomic::{AtomicBool, AtomicU32, Ordering, fence};
 
-/// A `Copy` value shared between tasks and interrupt handlers, guarded by `critical-section`.
-pub(crate) struct CsCell<T: Copy>(
-    #[cfg(not(loom))] critical_section::Mutex<Cell<T>>,
-    #[cfg(loom)] loom::sync::Mutex<T>,
-);
+/// A value that fits in 32 bits, so that [`CsWord`] can read it with one atomic load.
+pub(crate) trait Packed: Copy {
+    fn pack(self) -> u32;
+    fn unpack(word: u32) -> Self;
+}
 
-impl<T: Copy> CsCell<T> {
+/// A [`Packed`] value shared between tasks and interrupt handlers.
+///
+/// Changes run inside a critical section, so they are serialised with each other and with
+/// whatever they must happen together with (masking a line). Reads need no critical section:
+/// the value is one word, so a single atomic load sees a whole value some change stored. The
+/// read is `Acquire` so that it is ordered before everything after it, a hypercall's effects
+/// included: a reader that acts on a snapshot only ever acts on one taken before its
+/// hypercall. Only loads and stores are atomic (the critical section does the rest), so this
+/// works on cores without atomic read-modify-write too.
+pub(crate) struct CsWord<T: Packed> {
+    word: AtomicU32,
+    #[cfg(loom)]
+    critical_section: loom::sync::Mutex<()>,
+    value: core::marker::PhantomData<T>,
+}
+
+impl<T: Packed> CsWord<T> {
     const_unless_loom! {
-        pub(crate) fn new(value: T) -> Self {
-            #[cfg(not(loom))]
-            let cell = CsCell(critical_section::Mutex::new(Cell::new(value)));
-            #[cfg(loom)]
-            let cell = CsCell(loom::sync::Mutex::new(value));
-            cell
+        pub(crate) fn new(word: u32) -> Self {
+            // A `const fn` cannot call the trait's `pack`: callers pass the packed word.
+            CsWord {
+                word: AtomicU32::new(word),
+                #[cfg(loom)]
+                critical_section: loom::sync::Mutex::new(()),
+                value: core::marker::PhantomData,
+            }
         }
     }
 
+    /// The value as the last change left it (or a newer one): one atomic load.
     pub(crate) fn get(&self) -> T {
-        // A read only: no store back, on the send path's snapshot.
-        #[cfg(not(loom))]
-        return critical_section::with(|cs| self.0.borrow(cs).get());
-        #[cfg(loom)]
-        return *self.0.lock().unwrap();
+        T::unpack(self.word.load(Ordering::Acquire))
+    }
+
+    /// The value, read inside the critical section: ordered against every change, as
+    /// [`get`](Self::get) is not against a change that races with the reader's own earlier
+    /// writes. A caller that writes something (unmasks a line) and then must see any change
+    /// made before that write (a shutdown that masked the line first) needs this: with a plain
+    /// load, both sides may miss the other's write (store buffering).
+    pub(crate) fn get_ordered(&self) -> T {
+        self.update_then(|value| *value, |_| {})
     }
 
     /// Runs `f` on the value, stores it, then runs `then` on `f`'s result, all inside one
@@ -55,21 +79,22 @@ impl<T: Copy> CsCell<T> {
     /// or run a user callback.
     pub(crate) fn update_then<R>(&self, f: impl FnOnce(&mut T) -> R, then: impl FnOnce(&R)) -> R {
         #[cfg(not(loom))]
-        return critical_section::with(|cs| {
-            let cell = self.0.borrow(cs);
-            let mut value = cell.get();
-            let result = f(&mut value);
-            cell.set(value);
-            then(&result);
-            result
-        });
+        return critical_section::with(|_| self.change(f, then));
         #[cfg(loom)]
         {
-            let mut value = self.0.lock().unwrap();
-            let result = f(&mut value);
-            then(&result);
-            result
+            let _cs = self.critical_section.lock().unwrap();
+            self.change(f, then)
         }
+    }
+
+    /// The body of [`update_then`](Self::update_then), inside its critical section: no other
+    /// change can run, so a relaxed load sees the last store.
+    fn change<R>(&self, f: impl FnOnce(&mut T) -> R, then: impl FnOnce(&R)) -> R {
+        let mut value = T::unpack(self.word.load(Ordering::Relaxed));
+        let result = f(&mut value);
+        self.word.store(value.pack(), Ordering::Release);
+        then(&result);
+        result
     }
 }
 

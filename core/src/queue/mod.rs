@@ -20,7 +20,7 @@ use crate::hypercall::Hypercall;
 use crate::irq::{IrqLine, Trigger};
 use crate::mailbox::{ErrorType, Mailbox, RecvOutcome, SendOutcome};
 use crate::stats::{Counters, Stats};
-use crate::sync::{CsCell, RequestLock};
+use crate::sync::{CsWord, RequestLock};
 use crate::{CapId, SendFlags};
 
 pub use blocking::WaitPolicy;
@@ -156,8 +156,8 @@ pub struct MsgQueue<H, I, const MAX: usize> {
     tx: Option<TxConfig<I>>,
     rx: Option<RxConfig<I>>,
     /// TX state and its event counts, changed together (with the level line's mask) in one
-    /// critical section.
-    tx_shared: CsCell<TxShared>,
+    /// critical section, read with one atomic load.
+    tx_shared: CsWord<TxShared>,
     /// The drain buffer, whose holder is the one drain running, and the RX-pending request:
     /// messages may be waiting that no future edge will announce.
     rx_drain: RequestLock<[u8; MAX]>,
@@ -202,7 +202,7 @@ impl<H, I, const MAX: usize> MsgQueue<H, I, MAX> {
                 hyp,
                 tx,
                 rx,
-                tx_shared: CsCell::new(TxShared::INITIAL),
+                tx_shared: CsWord::new(TxShared::INITIAL_WORD),
                 rx_drain: RequestLock::new([0; MAX]),
                 counters: Counters::new(),
             }
@@ -364,9 +364,12 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
         // The RX line is unmasked outside the critical section (a simulated line may run the
         // RX handler, and so user callbacks, from `enable`), so look again afterwards: a
         // shutdown that came in between finds the line unmasked only if it ran before our
-        // `enable`, and then we see `Closed` here and mask it again.
+        // `enable`, and then we see `Closed` here and mask it again. The state is read inside
+        // the critical section: a plain load could miss a shutdown whose masking our `enable`
+        // overwrote (each side's write still in its store buffer; the loom model
+        // `start_vs_shutdown` finds that interleaving).
         rx.irq.enable();
-        if self.is_closed() {
+        if self.tx_shared.get_ordered().state == TxState::Closed {
             rx.irq.disable();
             return Err(Error::Closed);
         }

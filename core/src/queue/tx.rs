@@ -40,6 +40,7 @@ use crate::error::Error;
 use crate::hypercall::Hypercall;
 use crate::irq::{IrqLine, Trigger};
 use crate::mailbox::SendOutcome;
+use crate::sync::Packed;
 
 /// The TX side's state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -53,24 +54,61 @@ pub enum TxState {
 }
 
 /// What the TX critical section guards: the state and the counts that keep stale answers
-/// from changing it.
+/// from changing it. Packed into one word (`sync::CsWord`), so that the send and receive
+/// paths read it with one load and no critical section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct TxShared {
     pub(super) state: TxState,
-    /// TX interrupts so far: a "full" answer enters `Full` only if none came after the sender
-    /// read this.
-    pub(super) tx_events: u32,
-    /// Entries into `Full` so far: a "room left" answer leaves `Full` only if none came after
-    /// the sender read this.
-    pub(super) full_entries: u32,
+    /// TX interrupts so far, modulo 2^15: a "full" answer enters `Full` only if none came
+    /// after the sender read this.
+    pub(super) tx_events: u16,
+    /// Entries into `Full` so far, modulo 2^15: a "room left" answer leaves `Full` only if none
+    /// came after the sender read this.
+    pub(super) full_entries: u16,
 }
 
+// The counts wrap at 2^15 so that both fit in one word beside the state. A wrap could only
+// hide 32768 events that all came during one hypercall, and even then the cost is bounded:
+// entering `Full` by mistake costs a blocking sender one wait slice (it retries once per
+// slice), staying `Full` by mistake costs nothing (see the module docs).
+const COUNT_BITS: u32 = 15;
+const COUNT_MASK: u16 = (1 << COUNT_BITS) - 1;
+const STATE_BITS: u32 = 2;
+
 impl TxShared {
-    pub(super) const INITIAL: TxShared = TxShared {
-        state: TxState::Ready,
-        tx_events: 0,
-        full_entries: 0,
-    };
+    /// `Ready`, no events: the packed form, for `const` construction.
+    pub(super) const INITIAL_WORD: u32 = 0;
+
+    /// The next value of a count.
+    pub(super) const fn next(count: u16) -> u16 {
+        count.wrapping_add(1) & COUNT_MASK
+    }
+}
+
+impl Packed for TxShared {
+    fn pack(self) -> u32 {
+        let state = match self.state {
+            TxState::Ready => 0,
+            TxState::Full => 1,
+            TxState::Closed => 2,
+        };
+        state
+            | u32::from(self.tx_events & COUNT_MASK) << STATE_BITS
+            | u32::from(self.full_entries & COUNT_MASK) << (STATE_BITS + COUNT_BITS)
+    }
+
+    fn unpack(word: u32) -> Self {
+        TxShared {
+            state: match word & ((1 << STATE_BITS) - 1) {
+                0 => TxState::Ready,
+                1 => TxState::Full,
+                // Only `pack` writes the word, and it never writes 3.
+                _ => TxState::Closed,
+            },
+            tx_events: (word >> STATE_BITS) as u16 & COUNT_MASK,
+            full_entries: (word >> (STATE_BITS + COUNT_BITS)) as u16 & COUNT_MASK,
+        }
+    }
 }
 
 impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
@@ -95,7 +133,7 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
         &self,
         msg: &[u8],
         flags: SendFlags,
-    ) -> Result<(SendOutcome, u32), Error> {
+    ) -> Result<(SendOutcome, u16), Error> {
         let tx = self.tx()?;
         if msg.is_empty() {
             return Err(Error::EmptyMessage);
@@ -114,8 +152,13 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
         let outcome = match reply {
             Ok(SendReply::Accepted { not_full }) => {
                 self.counters.sent.bump();
+                // In `Ready` (the fast path) there is nothing to leave: nobody can have
+                // entered `Full` since `before` without counting an entry, which would keep
+                // `leave_full` from leaving anyway. So skip its critical section.
                 if not_full {
-                    self.leave_full(before, tx);
+                    if before.state == TxState::Full {
+                        self.leave_full(before, tx);
+                    }
                 } else {
                     self.enter_full(before, tx);
                 }
@@ -143,7 +186,7 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
                 let enter = s.state == TxState::Ready && s.tx_events == before.tx_events;
                 if enter {
                     s.state = TxState::Full;
-                    s.full_entries = s.full_entries.wrapping_add(1);
+                    s.full_entries = TxShared::next(s.full_entries);
                 }
                 enter
             },
@@ -188,7 +231,7 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
             |s| {
                 let before = s.state;
                 if before != TxState::Closed {
-                    s.tx_events = s.tx_events.wrapping_add(1);
+                    s.tx_events = TxShared::next(s.tx_events);
                     s.state = TxState::Ready;
                 }
                 before
@@ -203,5 +246,51 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
         if before == TxState::Ready {
             self.counters.spurious_tx.bump();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_initial_word_is_ready_with_no_events() {
+        assert_eq!(
+            TxShared::unpack(TxShared::INITIAL_WORD),
+            TxShared {
+                state: TxState::Ready,
+                tx_events: 0,
+                full_entries: 0
+            }
+        );
+    }
+
+    #[test]
+    fn packing_keeps_every_field_apart() {
+        for state in [TxState::Ready, TxState::Full, TxState::Closed] {
+            for tx_events in [0, 1, 0x1234, COUNT_MASK] {
+                for full_entries in [0, 1, 0x2b6d, COUNT_MASK] {
+                    let value = TxShared {
+                        state,
+                        tx_events,
+                        full_entries,
+                    };
+                    assert_eq!(TxShared::unpack(value.pack()), value);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn counts_wrap_within_their_bits() {
+        assert_eq!(TxShared::next(0), 1);
+        assert_eq!(TxShared::next(COUNT_MASK - 1), COUNT_MASK);
+        assert_eq!(TxShared::next(COUNT_MASK), 0);
+        let full = TxShared {
+            state: TxState::Closed,
+            tx_events: COUNT_MASK,
+            full_entries: COUNT_MASK,
+        };
+        assert_eq!(full.pack(), u32::MAX - 1);
     }
 }
