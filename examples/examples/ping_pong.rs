@@ -26,12 +26,16 @@ type Queue = MsgQueue<Guest, MockIrq, MAX_MSG_SIZE>;
 
 const USAGE: &str =
     "usage: ping_pong [--count N] [--depth D] [--size S] [--window W] [--quirks] [--seed X]
-  --count N   round trips (default 10000, at least 1)
+  --count N   round trips, 1..=10000000 (default 10000; each one's latency is kept)
   --depth D   depth of both queues, 1..=255 (default 8)
   --size S    largest message, 1..=1023 bytes; sizes are random in 1..=S (default 240)
   --window W  pings in flight at once, 1..=1024 (default 4)
   --quirks    the hypervisor's public-source behaviour instead of the documented errors
   --seed X    seed of the random sizes (default 1)";
+
+/// The most round trips one run takes: their latencies (8 bytes each) stay in memory for the
+/// percentiles, so this bounds that to 80 MB.
+const MAX_COUNT: u32 = 10_000_000;
 
 #[derive(Debug)]
 struct Options {
@@ -63,8 +67,13 @@ fn parse_options(args: impl Iterator<Item = String>) -> Result<Options, String> 
             "--count" => {
                 o.count = u32::try_from(value("--count")?)
                     .ok()
-                    .filter(|&n| n >= 1)
-                    .ok_or("--count must be 1..=4294967295")?;
+                    .filter(|n| (1..=MAX_COUNT).contains(n))
+                    .ok_or_else(|| {
+                        format!(
+                            "--count must be 1..={MAX_COUNT}: each round trip's latency is \
+                             kept in memory for the percentiles"
+                        )
+                    })?;
             }
             "--depth" => {
                 o.depth = u8::try_from(value("--depth")?)
@@ -327,6 +336,8 @@ mod tests {
             &["--depth", "0"],
             &["--depth", "256"],
             &["--count", "0"],
+            &["--count", "10000001"],
+            &["--count", "4294967295"],
             &["--window", "0"],
             &["--count", "x"],
             &["--count"],
@@ -334,6 +345,7 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?} accepted");
         }
+        assert_eq!(parse(&["--count", "10000000"]).unwrap().count, MAX_COUNT);
         let o = parse(&["--size", "1023", "--depth", "255", "--quirks"]).unwrap();
         assert_eq!((o.size, o.depth, o.quirks), (1023, 255, true));
     }
