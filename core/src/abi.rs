@@ -35,13 +35,15 @@ pub enum SendReply {
 impl TryFrom<RawOutput> for SendReply {
     type Error = GunyahError;
 
+    #[inline]
     fn try_from(raw: RawOutput) -> Result<Self, GunyahError> {
-        match GunyahError::check(error_code(raw.x0)) {
-            Ok(()) => Ok(SendReply::Accepted {
+        // OK and FULL are decoded inline; any other code is an error, looked up out of line.
+        match error_code(raw.x0) {
+            OK => Ok(SendReply::Accepted {
                 not_full: flag(raw.x1),
             }),
-            Err(GunyahError::MsgqueueFull) => Ok(SendReply::Full),
-            Err(e) => Err(e),
+            MSGQUEUE_FULL => Ok(SendReply::Full),
+            code => Err(GunyahError::from_error_code(code)),
         }
     }
 }
@@ -69,14 +71,13 @@ impl RecvReply {
     ///   the code kept): the head message cannot be read.
     /// - [`Error::Hypervisor`] for any other error code but EMPTY.
     /// - [`Error::Abi`] for a size larger than `capacity`, or OK with size 0 and an empty queue.
+    #[inline]
     pub fn decode(raw: RawOutput, capacity: usize) -> Result<RecvReply, Error> {
-        match GunyahError::check(error_code(raw.x0)) {
-            Ok(()) => {}
-            Err(GunyahError::MsgqueueEmpty) => return Ok(RecvReply::Empty),
-            Err(e @ (GunyahError::AddrOverflow | GunyahError::ArgumentSize)) => {
-                return Err(Error::RxStuck { code: Some(e) });
-            }
-            Err(e) => return Err(Error::Hypervisor(e)),
+        // OK and EMPTY are decoded inline; any other code is an error, looked up out of line.
+        match error_code(raw.x0) {
+            OK => {}
+            MSGQUEUE_EMPTY => return Ok(RecvReply::Empty),
+            code => return Err(receive_error(code)),
         }
         let more = flag(raw.x2);
         match usize::try_from(raw.x1) {
@@ -88,6 +89,24 @@ impl RecvReply {
                 capacity,
             })),
         }
+    }
+}
+
+/// The codes the data path decodes inline.
+const OK: i32 = 0;
+const MSGQUEUE_FULL: i32 = GunyahError::MsgqueueFull.code();
+const MSGQUEUE_EMPTY: i32 = GunyahError::MsgqueueEmpty.code();
+
+/// A receive's error other than EMPTY.
+#[cold]
+#[inline(never)]
+fn receive_error(code: i32) -> Error {
+    match GunyahError::from_error_code(code) {
+        // The documented "buffer too small" answers: the head cannot be read.
+        e @ (GunyahError::AddrOverflow | GunyahError::ArgumentSize) => {
+            Error::RxStuck { code: Some(e) }
+        }
+        e => Error::Hypervisor(e),
     }
 }
 

@@ -128,10 +128,23 @@ pub mod errno {
 impl GunyahError {
     /// Interprets a raw hypervisor result: `Ok(())` for OK (0), the named error otherwise,
     /// [`GunyahError::Unknown`] for a code this crate does not know.
+    #[inline]
     pub const fn check(code: i32) -> Result<(), GunyahError> {
+        if code == 0 {
+            Ok(())
+        } else {
+            Err(GunyahError::from_error_code(code))
+        }
+    }
+
+    /// The error a non-zero code names ([`GunyahError::Unknown`] for one this crate does not
+    /// know, and for 0, which is no error). Out of line and cold: the data path handles OK
+    /// and its expected codes inline, and only a real error pays for the lookup.
+    #[cold]
+    #[inline(never)]
+    pub(crate) const fn from_error_code(code: i32) -> GunyahError {
         use GunyahError::*;
-        Err(match code {
-            0 => return Ok(()),
+        match code {
             -1 => Unimplemented,
             -2 => Retry,
             1 => ArgumentInvalid,
@@ -173,7 +186,7 @@ impl GunyahError {
             121 => MemextentType,
             200 => ExistingMapping,
             unknown => Unknown(unknown),
-        })
+        }
     }
 
     /// The raw `error_t` value; `GunyahError::check(e.code()) == Err(e)` for every `e`.
