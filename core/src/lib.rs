@@ -48,7 +48,8 @@
 //! (`critical-section/std` in host tests, a platform crate on targets).
 #![no_std]
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(any(test, feature = "mock"))]
 extern crate std;

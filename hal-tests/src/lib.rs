@@ -12,7 +12,8 @@
 //! [`Ledger`]s compare what was accepted with what arrived: lost, duplicated, reordered.
 #![no_std]
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod cases;
 mod error;

@@ -60,7 +60,8 @@
 //! (`critical-section/std` in host tests, a platform crate on targets).
 #![no_std]
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod hostile;
 mod hypercall;

@@ -19,7 +19,8 @@
 //! (`critical-section = { version = "1.2", features = ["std"] }` as a dev-dependency).
 #![no_std]
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "std")]
 extern crate std;
