@@ -46,6 +46,27 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
     /// [`Error::TimedOut`] if the message was not accepted within `policy.timeout_us` (it was
     /// not sent); [`Error::Closed`] if the queue is or gets shut down while waiting; any
     /// error of [`try_send`](Self::try_send), at once.
+    ///
+    /// # Context
+    /// Blocks (through `delay`) for up to `policy.timeout_us`: call it from a task, never from
+    /// an interrupt handler (the TX event it waits for may need that handler to run).
+    ///
+    /// # Example
+    /// ```
+    /// use gunyah_msgq::{Error, SendFlags, WaitPolicy};
+    /// use gunyah_msgq_mock::{LinkConfig, MockHypervisor, StdDelay, model::VmId};
+    ///
+    /// let hyp = MockHypervisor::new();
+    /// let link = hyp.link(VmId(1), VmId(2), &LinkConfig::RM_LINK)?; // depth 8
+    /// let q = link.a.msg_queue::<240>()?;
+    /// let policy = WaitPolicy::timeout_us(2_000);
+    /// for _ in 0..8 {
+    ///     q.send_blocking(b"m", SendFlags::NONE, &mut StdDelay, policy)?;
+    /// }
+    /// // Nobody drains the peer's side: the ninth gives up after 2 ms.
+    /// assert_eq!(q.send_blocking(b"m", SendFlags::NONE, &mut StdDelay, policy), Err(Error::TimedOut));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn send_blocking(
         &self,
         msg: &[u8],

@@ -253,6 +253,26 @@ impl<H, I, const MAX: usize> MsgQueue<H, I, MAX> {
     ///
     /// # Errors
     /// [`ConfigError::MessageSize`] if a `max_msg_size` is 0 or larger than `MAX`.
+    ///
+    /// # Example
+    /// Sizes read at run time (from a device tree, say) that the endpoint cannot hold are an
+    /// error, not a panic:
+    /// ```
+    /// use core::num::NonZeroU8;
+    /// use gunyah_msgq::{CapId, ConfigError, Direction, MsgQueue, RxConfig, TxConfig};
+    /// use gunyah_msgq::mock::{MockHypercall, MockIrqLine};
+    ///
+    /// let depth = NonZeroU8::new(8).unwrap();
+    /// let q = MsgQueue::<_, _, 240>::try_duplex(
+    ///     MockHypercall::new(),
+    ///     TxConfig::new(CapId(0), MockIrqLine::new(), 240),
+    ///     RxConfig::new(CapId(1), MockIrqLine::new(), depth, 1023), // larger than MAX
+    /// );
+    /// assert_eq!(
+    ///     q.err(),
+    ///     Some(ConfigError::MessageSize { direction: Direction::Rx, size: 1023, max: 240 })
+    /// );
+    /// ```
     pub fn try_duplex(hyp: H, tx: TxConfig<I>, rx: RxConfig<I>) -> Result<Self, ConfigError> {
         Self::try_new(hyp, Some(tx), Some(rx))
     }
@@ -341,6 +361,29 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
     /// lines are then left masked); otherwise the drain's errors (see
     /// [`on_rx_interrupt`](Self::on_rx_interrupt)). A TX-only endpoint returns
     /// `Ok(DrainOutcome::Done { delivered: 0 })`.
+    ///
+    /// # Context
+    /// From a task, once, after the platform's handlers are installed (an unmasked line may
+    /// fire at once). Never blocks. Act on its outcome as on a handler's: `Pending` means call
+    /// [`poll_rx`](Self::poll_rx).
+    ///
+    /// # Example
+    /// ```
+    /// use gunyah_msgq::{DrainOutcome, SendFlags};
+    /// use gunyah_msgq_mock::{LinkConfig, MockHypervisor, model::VmId};
+    ///
+    /// let hyp = MockHypervisor::new();
+    /// let link = hyp.link(VmId(1), VmId(2), &LinkConfig::RM_LINK)?;
+    /// let q = link.a.msg_queue::<240>()?;
+    /// link.b.send(b"early", SendFlags::NONE); // its edge comes before anyone listens
+    ///
+    /// let mut early = Vec::new();
+    /// let outcome = q.start(|m| early.push(m.to_vec()))?;
+    /// assert_eq!(outcome, DrainOutcome::Done { delivered: 1 });
+    /// assert_eq!(early, [b"early".to_vec()]);
+    /// assert!(link.a.rx_irq().is_enabled());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn start(&self, on_msg: impl FnMut(&[u8])) -> Result<DrainOutcome, Error> {
         // The TX line is unmasked inside the critical section that checks for `Closed`, so a
         // shutdown is wholly before it (nothing is unmasked) or wholly after (and masks it).
@@ -382,6 +425,27 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
     /// After this, sends and receives return [`Error::Closed`], a blocking send that is
     /// waiting returns [`Error::Closed`], and interrupt entry points do nothing. Closing is
     /// final.
+    ///
+    /// # Context
+    /// Any context, any CPU; one short critical section, no hypercall. A handler already
+    /// running on another CPU finishes its current receive; the queue holds no unsent
+    /// messages, so nothing is lost.
+    ///
+    /// # Example
+    /// ```
+    /// use gunyah_msgq::{Error, SendFlags, TxState};
+    /// use gunyah_msgq_mock::{LinkConfig, MockHypervisor, model::VmId};
+    ///
+    /// let hyp = MockHypervisor::new();
+    /// let link = hyp.link(VmId(1), VmId(2), &LinkConfig::RM_LINK)?;
+    /// let q = link.a.msg_queue::<240>()?;
+    /// q.start(|_| {})?;
+    /// q.shutdown();
+    /// assert_eq!(q.tx_state(), TxState::Closed);
+    /// assert_eq!(q.try_send(b"late", SendFlags::NONE), Err(Error::Closed));
+    /// assert!(!link.a.rx_irq().is_enabled());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn shutdown(&self) {
         self.tx_shared.update_then(
             |s| s.state = TxState::Closed,
@@ -404,6 +468,23 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
     /// [`Error::NotConfigured`] without an RX queue, [`Error::Closed`] after shutdown, and the
     /// hypervisor's error (a capability without the RECEIVE right, say); a failed flush
     /// removed nothing, so it leaves the RX-pending request as it found it.
+    ///
+    /// # Context
+    /// Never blocks: one hypercall. Any context.
+    ///
+    /// # Example
+    /// ```
+    /// use gunyah_msgq::{RecvOutcome, SendFlags};
+    /// use gunyah_msgq_mock::{LinkConfig, MockHypervisor, model::VmId};
+    ///
+    /// let hyp = MockHypervisor::new();
+    /// let link = hyp.link(VmId(1), VmId(2), &LinkConfig::RM_LINK)?;
+    /// let q = link.a.msg_queue::<240>()?;
+    /// link.b.send(b"stale", SendFlags::NONE);
+    /// q.flush_rx()?;
+    /// assert_eq!(q.try_recv(&mut [0; 240])?, RecvOutcome::Empty);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn flush_rx(&self) -> Result<(), Error> {
         let rx = self.rx()?;
         if self.is_closed() {

@@ -55,6 +55,43 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
     /// - [`Error::Hypervisor`]: a receive failed with anything but EMPTY; RX stays pending.
     /// - [`Error::Closed`] after shutdown (nothing is done), [`Error::NotConfigured`] on a
     ///   send-only endpoint.
+    ///
+    /// # Context
+    /// Made for interrupt context: never blocks, never spins on a lock (a drain already
+    /// running, here or on another CPU, takes this one's messages: [`DrainOutcome::Deferred`]),
+    /// at most `depth + 1` receives. Act on every outcome: `Pending` means messages are left
+    /// that no edge will announce (call [`poll_rx`](Self::poll_rx), from a task or a
+    /// re-raised interrupt), and an error leaves [`rx_pending`](Self::rx_pending) set.
+    ///
+    /// # Example
+    /// A handler as a platform writes it, on the simulated hypervisor:
+    /// ```
+    /// use gunyah_msgq::{DrainOutcome, Error, MsgQueue, SendFlags};
+    /// use gunyah_msgq_mock::{Guest, LinkConfig, MockHypervisor, MockIrq, model::VmId};
+    ///
+    /// fn rx_irq(q: &MsgQueue<Guest, MockIrq, 240>, inbox: &mut Vec<Vec<u8>>) {
+    ///     match q.on_rx_interrupt(|msg| inbox.push(msg.to_vec())) {
+    ///         Ok(DrainOutcome::Done { .. } | DrainOutcome::Deferred) => {}
+    ///         // Messages left behind: finish from a task (here, at once).
+    ///         Ok(DrainOutcome::Pending { .. }) => { let _ = q.poll_rx(|msg| inbox.push(msg.to_vec())); }
+    ///         // The head cannot be read: drop what is queued and go on.
+    ///         Err(Error::RxStuck { .. }) => { let _ = q.flush_rx(); }
+    ///         Err(_) => { /* log it; rx_pending() stays set */ }
+    ///     }
+    /// }
+    ///
+    /// let hyp = MockHypervisor::new();
+    /// let link = hyp.link(VmId(1), VmId(2), &LinkConfig::RM_LINK)?;
+    /// let q = link.a.msg_queue::<240>()?;
+    /// link.b.send(b"one", SendFlags::NONE);
+    /// link.b.send(b"two", SendFlags::PUSH);
+    ///
+    /// let mut inbox = Vec::new();
+    /// rx_irq(&q, &mut inbox);
+    /// assert_eq!(inbox, [b"one".to_vec(), b"two".to_vec()]);
+    /// assert!(!q.rx_pending());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn on_rx_interrupt(&self, on_msg: impl FnMut(&[u8])) -> Result<DrainOutcome, Error> {
         if let Some(rx) = &self.rx {
             rx.irq.acknowledge();
@@ -64,7 +101,25 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
 
     /// Continues draining when [`rx_pending`](Self::rx_pending) is set (or at any time: on an
     /// empty queue it costs one receive). Same contract as
-    /// [`on_rx_interrupt`](Self::on_rx_interrupt).
+    /// [`on_rx_interrupt`](Self::on_rx_interrupt), from a task or an interrupt.
+    ///
+    /// # Example
+    /// An owner that polls instead of taking RX interrupts:
+    /// ```
+    /// use gunyah_msgq::{DrainOutcome, SendFlags};
+    /// use gunyah_msgq_mock::{LinkConfig, MockHypervisor, model::VmId};
+    ///
+    /// let hyp = MockHypervisor::new();
+    /// let link = hyp.link(VmId(1), VmId(2), &LinkConfig::RM_LINK)?;
+    /// let q = link.a.msg_queue::<240>()?;
+    /// link.b.send(b"one", SendFlags::NONE);
+    /// link.b.send(b"two", SendFlags::NONE);
+    ///
+    /// let mut seen = Vec::new();
+    /// assert_eq!(q.poll_rx(|m| seen.push(m.to_vec()))?, DrainOutcome::Done { delivered: 2 });
+    /// assert_eq!(seen, [b"one".to_vec(), b"two".to_vec()]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn poll_rx(&self, on_msg: impl FnMut(&[u8])) -> Result<DrainOutcome, Error> {
         self.drain(on_msg, false)
     }
@@ -138,6 +193,28 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
     /// # Errors
     /// [`Error::NotConfigured`], [`Error::BufferTooSmall`] and [`Error::Closed`] before any
     /// hypercall; [`Error::RxStuck`], [`Error::Abi`] and [`Error::Hypervisor`] from the reply.
+    ///
+    /// # Context
+    /// Never blocks: one hypercall. For a polling owner; it does not take the drain's lock, so
+    /// do not mix it with RX interrupts on the same queue (a message would go to whichever
+    /// asks first).
+    ///
+    /// # Example
+    /// ```
+    /// use gunyah_msgq::{RecvOutcome, SendFlags};
+    /// use gunyah_msgq_mock::{LinkConfig, MockHypervisor, model::VmId};
+    ///
+    /// let hyp = MockHypervisor::new();
+    /// let link = hyp.link(VmId(1), VmId(2), &LinkConfig::RM_LINK)?;
+    /// let q = link.a.msg_queue::<240>()?;
+    /// let mut buf = [0; 240];
+    /// assert_eq!(q.try_recv(&mut buf)?, RecvOutcome::Empty);
+    ///
+    /// link.b.send(b"hello", SendFlags::NONE);
+    /// let RecvOutcome::Received { len, more } = q.try_recv(&mut buf)? else { panic!() };
+    /// assert_eq!((&buf[..len], more), (&b"hello"[..], false));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn try_recv(&self, buf: &mut [u8]) -> Result<RecvOutcome, Error> {
         let rx = self.rx()?;
         if buf.len() < rx.max_msg_size {

@@ -122,6 +122,30 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
     /// [`Error::Closed`] after shutdown; the hypervisor's error otherwise. FULL is never an
     /// error: it is [`SendOutcome::WouldBlock`].
     ///
+    /// # Context
+    /// Never blocks: one hypercall at most, no waiting. Callable from tasks and from interrupt
+    /// handlers (an RX callback may answer with it), on any CPU.
+    ///
+    /// # Example
+    /// On the simulated hypervisor: the message is the peer's once `Sent`; a full queue hands
+    /// it back as `WouldBlock`.
+    /// ```
+    /// use gunyah_msgq::{SendFlags, SendOutcome, TxState};
+    /// use gunyah_msgq_mock::{LinkConfig, MockHypervisor, model::VmId};
+    ///
+    /// let hyp = MockHypervisor::new();
+    /// let link = hyp.link(VmId(1), VmId(2), &LinkConfig::RM_LINK)?; // depth 8
+    /// let q = link.a.msg_queue::<240>()?;
+    ///
+    /// for i in 0..8u8 {
+    ///     assert!(matches!(q.try_send(&[i], SendFlags::NONE)?, SendOutcome::Sent { .. }));
+    /// }
+    /// assert_eq!(q.try_send(b"ninth", SendFlags::NONE)?, SendOutcome::WouldBlock);
+    /// assert_eq!(q.tx_state(), TxState::Full);
+    /// assert_eq!(link.b.recv()?, Some(vec![0])); // the peer reads the first one
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// [`TxConfig::max_msg_size`]: crate::TxConfig::max_msg_size
     pub fn try_send(&self, msg: &[u8], flags: SendFlags) -> Result<SendOutcome, Error> {
         self.send_once(msg, flags).map(|(outcome, _)| outcome)
@@ -224,6 +248,27 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
     /// nothing else. After shutdown it changes nothing, but masks a level line again (so a
     /// line unmasked behind the queue's back cannot storm); on an endpoint without a TX queue
     /// it does nothing.
+    ///
+    /// # Context
+    /// Made for interrupt context: one short critical section, no hypercall, never blocks. A
+    /// waiting [`send_blocking`](Self::send_blocking) sees the event at its next poll step.
+    ///
+    /// # Example
+    /// ```
+    /// use gunyah_msgq::{SendFlags, SendOutcome, TxState};
+    /// use gunyah_msgq_mock::{LinkConfig, MockHypervisor, model::VmId};
+    ///
+    /// let hyp = MockHypervisor::new();
+    /// let link = hyp.link(VmId(1), VmId(2), &LinkConfig::RM_LINK)?;
+    /// let q = link.a.msg_queue::<240>()?;
+    /// while q.try_send(b"x", SendFlags::NONE)? != SendOutcome::WouldBlock {}
+    /// assert_eq!(q.tx_state(), TxState::Full);
+    ///
+    /// link.b.drain(); // the peer makes room; the hypervisor raises the TX vIRQ
+    /// q.on_tx_interrupt(); // what the platform's TX handler calls
+    /// assert_eq!(q.tx_state(), TxState::Ready);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn on_tx_interrupt(&self) {
         let Some(tx) = &self.tx else { return };
         tx.irq.acknowledge();
