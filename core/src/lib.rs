@@ -44,8 +44,19 @@
 //! # Ok::<(), Error>(())
 //! ```
 //!
-//! Library crates never pick a `critical-section` implementation: the final binary does
-//! (`critical-section/std` in host tests, a platform crate on targets).
+//! # Pick a critical section (or the link fails)
+//! The queue's shared state changes inside [`critical_section::with`], and library crates
+//! never pick the implementation: the final binary does. Without one, linking fails with
+//! `undefined symbol: _critical_section_1_0_acquire`. Pick exactly one:
+//!
+//! | where the binary runs | what to add |
+//! |---|---|
+//! | host tests, `std` programs | `critical-section = { version = "1.2", features = ["std"] }` |
+//! | a single-core aarch64 guest (one vCPU, or queues used from one CPU only) | `gunyah-msgq-hvc = { version = "0.1", features = ["critical-section-single-core"] }` (masks IRQs with DAIF.I, nests) |
+//! | an SMP guest | an implementation that masks IRQs *and* takes a lock all CPUs share: the RTOS's own, or a platform crate's; the single-core one is unsound there |
+//!
+//! The critical sections are short (a few loads and stores, a line mask) and never contain a
+//! hypercall or a user callback. The send and receive fast paths take none.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
