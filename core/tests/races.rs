@@ -428,6 +428,26 @@ fn race5_a_late_tx_interrupt_on_a_closed_queue_masks_a_level_line() {
     assert_eq!(r.q.tx_state(), TxState::Closed);
 }
 
+#[test]
+fn race5_a_room_left_answer_after_shutdown_keeps_the_queue_closed() {
+    // A sender that found the queue `Full` gets "room left" from a hypercall during which
+    // another CPU shut the queue down: acting on the stale answer must not reopen it.
+    let r = full_level_queue(|w, hyp| {
+        let w = w.clone();
+        hyp.send(move || {
+            w.upgrade().unwrap().shutdown();
+            RawOutput::sent(true)
+        });
+    });
+    assert_eq!(
+        r.q.try_send(b"s", SendFlags::NONE),
+        Ok(SendOutcome::Sent { not_full: true })
+    );
+    assert_eq!(r.q.tx_state(), TxState::Closed);
+    assert!(!r.tx.enabled(), "a level line storms on a closed queue");
+    assert_eq!(r.q.try_send(b"t", SendFlags::NONE), Err(Error::Closed));
+}
+
 // --- Race 6: start racing shutdown ----------------------------------------------------------
 
 #[test]
