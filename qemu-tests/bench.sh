@@ -57,15 +57,17 @@ image() {
 }
 bench=$(image bench)
 primary=$(image bench_primary)
-[ -n "$bench" ] && [ -n "$primary" ] || {
+if [ -z "$bench" ] || [ -z "$primary" ]; then
     echo "bench.sh: could not find the built images in cargo's output:" >&2
     echo "$build" >&2
     exit 1
-}
+fi
 
 status=0
 if [ ${#run_args[@]} -eq 0 ]; then
     ./run.sh "$bench" || status=$?
 fi
-./run.sh "${run_args[@]}" "$primary" || { [ "$status" != 0 ] || status=$?; }
+rc=0
+./run.sh "${run_args[@]}" "$primary" || rc=$?
+[ "$status" != 0 ] || status=$rc
 exit "$status"
