@@ -2,7 +2,8 @@
 //! hypercalls, a client of the EL2 model's control calls, the smoke cases, and the primary-VM
 //! image's checks ([`primary`]: the real resource manager's contract, on `gunyah-msgq` and
 //! `gunyah-msgq-hvc`), and the conformance images ([`conformance`]: `gunyah-msgq-hal-tests` on
-//! `gunyah-msgq-hvc`'s conduits with real interrupts).
+//! `gunyah-msgq-hvc`'s conduits with real interrupts), and the bench images ([`bench`]: core vs
+//! raw hypercalls, timed with the generic timer).
 //!
 //! A test file is one image: it declares itself with [`guest!`] and returns its verdict, which
 //! the run's exit status carries (semihosting). Output goes to the PL011 UART: one line per
@@ -12,6 +13,7 @@
 pub use gunyah_msgq_qemu_abi as abi;
 pub use gunyah_msgq_qemu_baremetal::semihosting;
 
+pub mod bench;
 pub mod boot;
 pub mod cases;
 pub mod conformance;

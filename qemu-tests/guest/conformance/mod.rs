@@ -115,6 +115,14 @@ const FAULT_CASES: [&str; 6] = [
 
 /// GIC bring-up, the shared driver for the lines, the IRQ dispatcher, IRQs on.
 fn init() {
+    install_gic();
+    irq::set_hook(Some(fixture::on_irq));
+    irq::unmask();
+}
+
+/// GIC bring-up (the guest library's `gic::init`) and the driver installed in [`GIC`], for
+/// `GicLine`s on the model's default variants. IRQs stay masked. Also used by the bench image.
+pub fn install_gic() {
     gic::init();
     // SAFETY: the addresses are QEMU `virt`'s distributor and first redistributor frame,
     // device memory (MMU off), and nothing else drives them through another driver: the
@@ -134,8 +142,6 @@ fn init() {
         }
         Err(e) => println!("conformance: GIC driver: {e}"),
     }
-    irq::set_hook(Some(fixture::on_irq));
-    irq::unmask();
 }
 
 /// Milliseconds on the generic timer's virtual count.

@@ -12,12 +12,12 @@
 
 mod counted;
 mod entry;
-mod fdt;
-mod gic_up;
+pub mod fdt;
+pub mod gic_up;
 mod inbox;
 mod link;
 mod link_cases;
-mod rm_node;
+pub mod rm_node;
 mod rpc;
 mod tree_builder;
 mod tree_cases;
@@ -39,21 +39,9 @@ use crate::{boot, check, check_eq, irq};
 #[must_use]
 pub fn main() -> u32 {
     let mut r = Report::new();
-    r.check("boot_entry", boot_entry);
-    r.check("probe", probe);
-    let tree = Fdt::at_address(boot::entry_x0());
-    let mut config = None;
-    r.check("dt_rm_node", |note| {
-        config = Some(rm_link(tree, note)?);
-        Ok(())
-    });
+    let (tree, config) = boot_checks(&mut r);
     tree_cases::run(&mut r);
-    let mut gic_ok = false;
-    r.check("gic_bring_up", |note| {
-        bring_up_gic(tree, note)?;
-        gic_ok = true;
-        Ok(())
-    });
+    let gic_ok = gic_check(&mut r, tree);
     let mut installed = None;
     r.check("queue_from_tree", |note| {
         let (Some(config), true) = (config, gic_ok) else {
@@ -64,6 +52,36 @@ pub fn main() -> u32 {
     });
     link_cases::run(&mut r, installed);
     r.finish()
+}
+
+/// The boot tree (at x0), as the contract gives it.
+pub type Tree = Result<Fdt<'static>, fdt::FdtError>;
+
+/// The first checks of any image on the RM contract, one line each: the entry state, `probe`,
+/// and the RM link read from the tree in x0 (`None` if it could not be read). Shared with the
+/// primary-VM bench image.
+pub fn boot_checks(r: &mut Report) -> (Tree, Option<RmLink>) {
+    r.check("boot_entry", boot_entry);
+    r.check("probe", probe);
+    let tree = Fdt::at_address(boot::entry_x0());
+    let mut config = None;
+    r.check("dt_rm_node", |note| {
+        config = Some(rm_link(tree, note)?);
+        Ok(())
+    });
+    (tree, config)
+}
+
+/// The GICv3 bring-up from the tree's frames (one line); whether it is up. The driver is in
+/// [`gic_up::GIC`], the lines come from [`gic_up::line`].
+pub fn gic_check(r: &mut Report, tree: Tree) -> bool {
+    let mut gic_ok = false;
+    r.check("gic_bring_up", |note| {
+        bring_up_gic(tree, note)?;
+        gic_ok = true;
+        Ok(())
+    });
+    gic_ok
 }
 
 /// A failure for a check whose prerequisite failed.
@@ -114,7 +132,7 @@ fn probe(note: &mut Note) -> Outcome {
 }
 
 /// Reads the link from the boot tree and checks it is the real RM's.
-fn rm_link(tree: Result<Fdt<'static>, fdt::FdtError>, note: &mut Note) -> Result<RmLink, Fail> {
+fn rm_link(tree: Tree, note: &mut Note) -> Result<RmLink, Fail> {
     let fdt = tree.map_err(|e| {
         let _ = write!(note, "tree at x0: {e:?}");
         missing("a device tree at x0")
@@ -145,7 +163,7 @@ fn rm_link(tree: Result<Fdt<'static>, fdt::FdtError>, note: &mut Note) -> Result
     Ok(link)
 }
 
-fn bring_up_gic(tree: Result<Fdt<'static>, fdt::FdtError>, note: &mut Note) -> Outcome {
+fn bring_up_gic(tree: Tree, note: &mut Note) -> Outcome {
     let fdt = tree.map_err(|_| missing("a device tree at x0"))?;
     let frames = gic_up::frames(&fdt).map_err(|e| {
         let _ = write!(note, "{e:?}");
