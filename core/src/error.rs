@@ -10,91 +10,94 @@ use crate::mailbox::ErrorKind;
 ///
 /// [`SendOutcome::WouldBlock`]: crate::SendOutcome::WouldBlock
 /// [`RecvOutcome::Empty`]: crate::RecvOutcome::Empty
+// The discriminants are the codes (and 0, which is no error, for `Unknown`), so that turning
+// a code into its variant is a range check and a copy, not a jump table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[repr(i32)]
 pub enum GunyahError {
     /// -1: the call is not implemented (also the SMCCC "unknown function" answer).
-    Unimplemented,
+    Unimplemented = -1,
     /// -2: a transient condition; the call may succeed if made again.
-    Retry,
+    Retry = -2,
     /// 1: an argument is invalid.
-    ArgumentInvalid,
+    ArgumentInvalid = 1,
     /// 2: a size argument is invalid (also an older hypervisor's answer to a too-small buffer).
-    ArgumentSize,
+    ArgumentSize = 2,
     /// 3: an argument is misaligned.
-    ArgumentAlignment,
+    ArgumentAlignment = 3,
     /// 10: the hypervisor is out of memory.
-    Nomem,
+    Nomem = 10,
     /// 11: the hypervisor is out of some other resource.
-    Noresources,
+    Noresources = 11,
     /// 20: an address range overflows (the documented answer to a too-small receive buffer).
-    AddrOverflow,
+    AddrOverflow = 20,
     /// 21: an address range underflows.
-    AddrUnderflow,
+    AddrUnderflow = 21,
     /// 22: an address is invalid (for example an unmapped buffer).
-    AddrInvalid,
+    AddrInvalid = 22,
     /// 23: address ranges overlap (newer hypervisors only).
-    AddrOverlap,
+    AddrOverlap = 23,
     /// 24: an address was not found (newer hypervisors only).
-    AddrNotFound,
+    AddrNotFound = 24,
     /// 30: the operation is denied.
-    Denied,
+    Denied = 30,
     /// 31: the object is busy.
-    Busy,
+    Busy = 31,
     /// 32: the object is idle.
-    Idle,
+    Idle = 32,
     /// 33: the object is in the wrong state for this call.
-    ObjectState,
+    ObjectState = 33,
     /// 34: the object is not configured.
-    ObjectConfig,
+    ObjectConfig = 34,
     /// 35: the object is already configured.
-    ObjectConfigured,
+    ObjectConfigured = 35,
     /// 36: a generic failure.
-    Failure,
+    Failure = 36,
     /// 40: the vIRQ is already bound.
-    VirqBound,
+    VirqBound = 40,
     /// 41: the vIRQ is not bound.
-    VirqNotBound,
+    VirqNotBound = 41,
     /// 50: the capability is null.
-    CspaceCapNull,
+    CspaceCapNull = 50,
     /// 51: the capability was revoked.
-    CspaceCapRevoked,
+    CspaceCapRevoked = 51,
     /// 52: the capability names an object of another type.
-    CspaceWrongObjectType,
+    CspaceWrongObjectType = 52,
     /// 53: the capability lacks the right this call needs (SEND or RECEIVE).
-    CspaceInsufficientRights,
+    CspaceInsufficientRights = 53,
     /// 54: the capability space is full.
-    CspaceFull,
+    CspaceFull = 54,
     /// 60: the message queue is empty (a receive outcome, not an error, in the queue API).
-    MsgqueueEmpty,
+    MsgqueueEmpty = 60,
     /// 61: the message queue is full (a send outcome, not an error, in the queue API).
-    MsgqueueFull,
+    MsgqueueFull = 61,
     /// 90: a string was truncated.
-    StringTruncated,
+    StringTruncated = 90,
     /// 91: a string reached its end.
-    StringReachedEnd,
+    StringReachedEnd = 91,
     /// 92: a format string is invalid.
-    StringInvalidFormat,
+    StringInvalidFormat = 92,
     /// 93: a format string lacks a placeholder.
-    StringMissingPlaceholder,
+    StringMissingPlaceholder = 93,
     /// 94: a format string lacks an argument.
-    StringMissingArgument,
+    StringMissingArgument = 94,
     /// 100: allocator ranges overlap.
-    AllocatorRangeOverlapping,
+    AllocatorRangeOverlapping = 100,
     /// 101: allocator memory is in use.
-    AllocatorMemInuse,
+    AllocatorMemInuse = 101,
     /// 110: the memory database is empty.
-    MemdbEmpty,
+    MemdbEmpty = 110,
     /// 111: the caller does not own the memory.
-    MemdbNotOwner,
+    MemdbNotOwner = 111,
     /// 120: a memory extent has no free mapping slot.
-    MemextentMappingsFull,
+    MemextentMappingsFull = 120,
     /// 121: a memory extent has the wrong type.
-    MemextentType,
+    MemextentType = 121,
     /// 200: a mapping already exists.
-    ExistingMapping,
+    ExistingMapping = 200,
     /// A code this crate does not know, kept as the hypervisor returned it.
-    Unknown(i32),
+    Unknown(i32) = 0,
 }
 
 /// asm-generic errno values used by [`GunyahError::errno`] and [`Error::errno`].

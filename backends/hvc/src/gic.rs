@@ -340,6 +340,9 @@ impl<'s, 'a> GicLine<'s, 'a> {
         Ok(())
     }
 
+    /// Out of line: the queue masks and unmasks from several places, and each inlined copy of
+    /// the driver call and its error path would cost tens of bytes.
+    #[inline(never)]
     fn set_or_count(&self, enable: bool) {
         if self.set_enabled(enable).is_err() {
             self.gic.record_fault();

@@ -157,7 +157,11 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
                         Ok(RecvReply::Message { len, more }) => {
                             self.counters.received.bump();
                             delivered += 1;
-                            on_msg(&buf[..len]);
+                            // `decode` checked `len <= MAX`; `get` keeps the panic path
+                            // (and its code) out of interrupt context all the same.
+                            if let Some(msg) = buf.get(..len) {
+                                on_msg(msg);
+                            }
                             if !more {
                                 break;
                             }

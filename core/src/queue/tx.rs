@@ -203,7 +203,9 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
     }
 
     /// The hypervisor said "no room": enter `Full`, unless a TX interrupt arrived since
-    /// `before` was read (its edge would then be lost to us).
+    /// `before` was read (its edge would then be lost to us). Out of line: only a full queue
+    /// (the slow path) calls it, and each send path would otherwise carry a copy.
+    #[inline(never)]
     fn enter_full(&self, before: TxShared, tx: &TxConfig<I>) {
         self.tx_shared.update_then(
             |s| {
