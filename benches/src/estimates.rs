@@ -1,7 +1,8 @@
-//! Reads criterion's results (`<criterion dir>/**/new/{benchmark,estimates}.json`) and pairs
-//! each core measurement with its raw baseline.
+//! Reads criterion's results (`<criterion dir>/**/new/{benchmark,estimates}.json`), pairs
+//! each core measurement with its raw baseline and prints the core/raw table.
 //!
-//! Included by path by the latency bench (its ratio table) and the plot bin, and deliberately
+//! Included by path by the latency bench (the table after a run) and the plot bin (the plot
+//! and the table of the latest results), and deliberately
 //! not part of the library: the plot bin then links nothing of the core, so it needs no
 //! critical-section implementation.
 
@@ -24,7 +25,7 @@ pub fn criterion_dir() -> PathBuf {
     target.join("criterion")
 }
 
-/// One core-versus-raw pair: typical time per iteration in nanoseconds.
+/// One core-versus-raw pair: median time per iteration in nanoseconds.
 #[derive(Clone, Debug, Default)]
 pub struct Pair {
     /// Through the core.
@@ -70,8 +71,9 @@ fn read_json(path: &Path) -> Option<Value> {
     serde_json::from_str(&fs::read_to_string(path).ok()?).ok()
 }
 
-/// One measurement directory: its key, side and typical time (criterion's "typical": the
-/// slope when it has one, else the mean).
+/// One measurement directory: its key, side and median time per iteration. The median of the
+/// samples, not criterion's slope or mean: on a shared machine a few preempted samples move
+/// those, and the core and raw benches of a pair do not get the same bad luck.
 fn read_one(dir: &Path, since: Option<SystemTime>) -> Option<(Key, String, f64)> {
     let estimates_path = dir.join("estimates.json");
     if let Some(since) = since {
@@ -88,11 +90,7 @@ fn read_one(dir: &Path, since: Option<SystemTime>) -> Option<(Key, String, f64)>
         return None;
     }
     let size = id.get("value_str")?.as_str()?.parse().ok()?;
-    let typical = estimates
-        .get("slope")
-        .filter(|s| !s.is_null())
-        .or_else(|| estimates.get("mean"))?;
-    let ns = typical.get("point_estimate")?.as_f64()?;
+    let ns = estimates.get("median")?.get("point_estimate")?.as_f64()?;
     Some(((backend.into(), op.into(), size), side.into(), ns))
 }
 
@@ -105,4 +103,27 @@ pub fn op_rank(op: &str) -> usize {
         .iter()
         .position(|o| *o == op)
         .unwrap_or(OP_ORDER.len())
+}
+
+/// Prints the core/raw table of every complete pair, the trivial backend first.
+pub fn print_table(pairs: &BTreeMap<Key, Pair>, title: &str) {
+    let mut rows: Vec<_> = pairs
+        .iter()
+        .filter_map(|(key, pair)| Some((key, pair.core?, pair.raw?)))
+        .collect();
+    rows.sort_by_key(|((backend, op, size), ..)| (backend != "trivial", op_rank(op), op, *size));
+    println!();
+    println!("{title}");
+    println!(
+        "{:<8} {:<11} {:>5} {:>11} {:>11} {:>9} {:>12}",
+        "backend", "op", "size", "core ns", "raw ns", "core/raw", "core-raw ns"
+    );
+    for ((backend, op, size), core, raw) in rows {
+        println!(
+            "{backend:<8} {op:<11} {size:>5} {core:>11.1} {raw:>11.1} {:>9.2} {:>12.1}",
+            core / raw,
+            core - raw
+        );
+    }
+    println!("(drain_255 is one drain of 255 messages: per message, divide by 255)");
 }

@@ -12,7 +12,6 @@ mod cs;
 #[path = "../../src/estimates.rs"]
 mod estimates;
 mod mock;
-mod table;
 mod trivial;
 
 use std::time::{Duration, SystemTime};
@@ -42,5 +41,18 @@ fn main() {
     if std::env::args().any(|a| a == "--test" || a == "--list") {
         return;
     }
-    table::print(started, cs::NAME);
+    let dir = estimates::criterion_dir();
+    let pairs = estimates::read_pairs(&dir, Some(started));
+    if pairs.is_empty() {
+        println!(
+            "core/raw: nothing measured in this run under {}",
+            dir.display()
+        );
+        return;
+    }
+    let title = format!(
+        "core vs raw (criterion median per iteration; critical section: {})",
+        cs::NAME
+    );
+    estimates::print_table(&pairs, &title);
 }
