@@ -10,7 +10,7 @@
 //!   benchmarked size), so what remains is the core's state machine;
 //! - the mock hypervisor ([`mock`]): the real msgq semantics behind a mutex.
 //!
-//! The bench targets (`benches/latency.rs` for criterion, `benches/instructions.rs` for
+//! The bench targets (`benches/latency/` for criterion, `benches/instructions.rs` for
 //! gungraun) pick the `critical-section` implementation; this library never does, so it links
 //! into nothing that has one already. See the package's README for how to run them.
 #![forbid(unsafe_code)]
