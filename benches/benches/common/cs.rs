@@ -27,6 +27,9 @@ mod single_core {
     unsafe impl critical_section::Impl for SingleCore {
         unsafe fn acquire() -> critical_section::RawRestoreState {
             compiler_fence(Ordering::SeqCst);
+            // Nothing to restore. `Default` rather than `()`: another crate in the build may
+            // select a `restore-state-*` feature, which changes the type.
+            critical_section::RawRestoreState::default()
         }
 
         unsafe fn release(_restore: critical_section::RawRestoreState) {
