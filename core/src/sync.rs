@@ -62,13 +62,25 @@ impl<T: Packed> CsWord<T> {
         T::unpack(self.word.load(Ordering::Acquire))
     }
 
+    /// [`get`](Self::get) without unpacking: for a caller that keeps the snapshot across a
+    /// call and unpacks only what it needs, after it (one register live, not one per field).
+    pub(crate) fn get_packed(&self) -> u32 {
+        self.word.load(Ordering::Acquire)
+    }
+
     /// The value, read inside the critical section: ordered against every change, as
     /// [`get`](Self::get) is not against a change that races with the reader's own earlier
     /// writes. A caller that writes something (unmasks a line) and then must see any change
     /// made before that write (a shutdown that masked the line first) needs this: with a plain
     /// load, both sides may miss the other's write (store buffering).
     pub(crate) fn get_ordered(&self) -> T {
-        self.update_then(|value| *value, |_| {})
+        #[cfg(not(loom))]
+        return critical_section::with(|_| self.get());
+        #[cfg(loom)]
+        {
+            let _cs = self.critical_section.lock().unwrap();
+            self.get()
+        }
     }
 
     /// Runs `f` on the value, stores it, then runs `then` on `f`'s result, all inside one

@@ -79,6 +79,16 @@ impl TxShared {
     /// `Ready`, no events: the packed form, for `const` construction.
     pub(super) const INITIAL_WORD: u32 = 0;
 
+    /// The state in a packed word.
+    pub(super) const fn state_of(word: u32) -> TxState {
+        match word & ((1 << STATE_BITS) - 1) {
+            0 => TxState::Ready,
+            1 => TxState::Full,
+            // Only `pack` writes the word, and it never writes 3.
+            _ => TxState::Closed,
+        }
+    }
+
     /// The next value of a count.
     pub(super) const fn next(count: u16) -> u16 {
         count.wrapping_add(1) & COUNT_MASK
@@ -99,12 +109,7 @@ impl Packed for TxShared {
 
     fn unpack(word: u32) -> Self {
         TxShared {
-            state: match word & ((1 << STATE_BITS) - 1) {
-                0 => TxState::Ready,
-                1 => TxState::Full,
-                // Only `pack` writes the word, and it never writes 3.
-                _ => TxState::Closed,
-            },
+            state: TxShared::state_of(word),
             tx_events: (word >> STATE_BITS) as u16 & COUNT_MASK,
             full_entries: (word >> (STATE_BITS + COUNT_BITS)) as u16 & COUNT_MASK,
         }
@@ -168,8 +173,9 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
                 max: tx.max_msg_size,
             });
         }
-        let before = self.tx_shared.get();
-        if before.state == TxState::Closed {
+        // The snapshot stays packed across the hypercall; only the slow paths unpack it.
+        let before = self.tx_shared.get_packed();
+        if TxShared::state_of(before) == TxState::Closed {
             return Err(Error::Closed);
         }
         let reply = SendReply::try_from(self.hyp.msgq_send(tx.cap, msg, flags));
@@ -180,17 +186,17 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
                 // entered `Full` since `before` without counting an entry, which would keep
                 // `leave_full` from leaving anyway. So skip its critical section.
                 if not_full {
-                    if before.state == TxState::Full {
-                        self.leave_full(before, tx);
+                    if TxShared::state_of(before) == TxState::Full {
+                        self.leave_full(TxShared::unpack(before), tx);
                     }
                 } else {
-                    self.enter_full(before, tx);
+                    self.enter_full(TxShared::unpack(before), tx);
                 }
                 SendOutcome::Sent { not_full }
             }
             Ok(SendReply::Full) => {
                 self.counters.would_block.bump();
-                self.enter_full(before, tx);
+                self.enter_full(TxShared::unpack(before), tx);
                 SendOutcome::WouldBlock
             }
             Err(e) => {
@@ -199,7 +205,7 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
                 return Err(Error::Hypervisor(e));
             }
         };
-        Ok((outcome, before.tx_events))
+        Ok((outcome, TxShared::unpack(before).tx_events))
     }
 
     /// The hypervisor said "no room": enter `Full`, unless a TX interrupt arrived since
