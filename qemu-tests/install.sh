@@ -5,7 +5,8 @@
 #   its qemu-system-common Breaks an installed backports qemu-utils, so apt would remove it. The
 #   backports source reuses the mirror URI the machine already has for bookworm.
 # - dtc (Debian's device-tree-compiler): run.sh compiles the primary VM's device tree
-#   (dt/primary-vm.dts) with it.
+#   (dt/primary-vm.dts) with it, and for the RTOS port image decompiles QEMU's own tree, appends
+#   the RM node (dt/rm-node.dtsi) and recompiles it.
 # - The aarch64-unknown-none Rust target. (The raw binary of the primary VM is made with
 #   llvm-objcopy if there is one, else with the rust-objcopy every Rust toolchain ships.)
 set -euo pipefail

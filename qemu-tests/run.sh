@@ -17,7 +17,14 @@
 #   real resource manager's boot contract. The guest as a raw binary (objcopy -O binary of the
 #   ELF; a GUEST that is not an ELF is taken as a raw binary already) at 0x41000000 and a
 #   device tree at 0x40F00000, both by QEMU's loader. The tree: --dtb, else $GUNYAH_DTB, else
-#   (profile model) dt/primary-vm.dts compiled with dtc next to the guest.
+#   (profile model) one made for the model:
+#   - dt/primary-vm.dts (which includes dt/rm-node.dtsi) compiled with dtc next to the guest;
+#   - for an image whose header also has FLAG_QEMU_TREE (the RTOS port): QEMU's own `virt` tree
+#     for this run's machine options (-machine dumpdtb=), decompiled, dt/rm-node.dtsi appended
+#     (the /hypervisor node as the real RM writes it), recompiled: GUEST.dtb, made at every
+#     boot (QEMU_MACHINE and friends change the tree; the dump takes a fraction of a second).
+#   Not with -dtb: QEMU gives a -dtb tree to the -kernel image (the hypervisor at EL2), and
+#   the guest's tree is the one at 0x40F00000 that the RM passes on in x0.
 #
 # Profiles (--profile, else $QEMU_PROFILE, default model) set the QEMU machine:
 # - model: -M virt,virtualization=on,gic-version=3 -cpu cortex-a57, -m 128M (1G for a primary
@@ -117,39 +124,19 @@ else
     elf=0
 fi
 
-# The image header (abi/src/header.rs): magic "GMSQGST1" at 8, flags at 16, FLAG_PRIMARY_VM = 4.
+# The image header (abi/src/header.rs): magic "GMSQGST1" at 8, flags at 16: FLAG_PRIMARY_VM = 4,
+# FLAG_QEMU_TREE = 8 (QEMU's own tree plus the RM node, for a primary VM on the model).
 header=$(od -An -tx1 -j8 -N9 "$bin" | tr -d ' \n')
-if [ "${header:0:16}" = 474d535147535431 ] && (((0x${header:16:2} & 4) != 0)); then
+flags=0
+if [ "${header:0:16}" = 474d535147535431 ]; then
+    flags=$((0x${header:16:2}))
+fi
+if (((flags & 4) != 0)); then
     primary=1
 fi
 if [ "$primary" = 0 ] && [ "$elf" = 0 ]; then
     echo "run.sh: $guest is a raw binary: it can only boot as a primary VM (--primary-vm)" >&2
     exit 2
-fi
-
-if [ "$primary" = 1 ] && [ -z "$dtb" ]; then
-    if [ "$profile" = gunyah ]; then
-        echo "run.sh: a real Gunyah build needs QEMU's virt tree: --dtb FILE (or GUNYAH_DTB)" >&2
-        exit 2
-    fi
-    # The project's tree for the model, compiled when the source is newer.
-    dts=$here/dt/primary-vm.dts
-    dtb=$(dirname "$guest")/primary-vm.dtb
-    if [ ! -f "$dtb" ] || [ "$dts" -nt "$dtb" ]; then
-        command -v dtc >/dev/null 2>&1 || {
-            echo "run.sh: dtc not found: bash install.sh (device-tree-compiler)" >&2
-            exit 2
-        }
-        # The /hypervisor bus holds a node without `reg` (qcom,gunyah-vm), as the RM's does.
-        dtc -W no-simple_bus_reg -I dts -O dtb -o "$dtb.tmp" "$dts"
-        mv "$dtb.tmp" "$dtb"
-    fi
-fi
-
-if [ "$primary" = 1 ]; then
-    load=(-device "loader,file=$dtb,addr=0x40F00000" -device "loader,file=$bin,addr=0x41000000")
-else
-    load=(-device "loader,file=$guest")
 fi
 
 if [ "$profile" = gunyah ]; then
@@ -165,6 +152,48 @@ else
     timeout=${QEMU_TIMEOUT:-60}
 fi
 
+tree_kind=
+if [ "$primary" = 1 ] && [ -z "$dtb" ]; then
+    if [ "$profile" = gunyah ]; then
+        echo "run.sh: a real Gunyah build needs QEMU's virt tree: --dtb FILE (or GUNYAH_DTB)" >&2
+        exit 2
+    fi
+    command -v dtc >/dev/null 2>&1 || {
+        echo "run.sh: dtc not found: bash install.sh (device-tree-compiler)" >&2
+        exit 2
+    }
+    rm_node=$here/dt/rm-node.dtsi
+    if (((flags & 8) != 0)); then
+        # QEMU's own tree for exactly this machine, plus the RM node. dtc -q: QEMU's tree draws
+        # warnings (unit addresses, the RM's VM node without `reg`) that are not ours to fix;
+        # the decompiled tree round-trips unchanged. Recompiling also packs it (QEMU dumps it
+        # padded to 1 MiB, all the room between 0x40F00000 and the image).
+        dtb=$guest.dtb
+        qemu-system-aarch64 "${machine[@]}" -machine "dumpdtb=$dtb.qemu" -nographic -nic none \
+            >/dev/null
+        { dtc -q -I dtb -O dts "$dtb.qemu" && cat "$rm_node"; } |
+            dtc -q -I dts -O dtb -o "$dtb.tmp" -
+        rm -f "$dtb.qemu"
+        mv "$dtb.tmp" "$dtb"
+        tree_kind="QEMU virt + RM node, "
+    else
+        # The project's tree for the model, compiled when a source is newer.
+        dts=$here/dt/primary-vm.dts
+        dtb=$(dirname "$guest")/primary-vm.dtb
+        if [ ! -f "$dtb" ] || [ "$dts" -nt "$dtb" ] || [ "$rm_node" -nt "$dtb" ]; then
+            # The /hypervisor bus holds a node without `reg` (qcom,gunyah-vm), as the RM's does.
+            dtc -W no-simple_bus_reg -I dts -O dtb -o "$dtb.tmp" "$dts"
+            mv "$dtb.tmp" "$dtb"
+        fi
+    fi
+fi
+
+if [ "$primary" = 1 ]; then
+    load=(-device "loader,file=$dtb,addr=0x40F00000" -device "loader,file=$bin,addr=0x41000000")
+else
+    load=(-device "loader,file=$guest")
+fi
+
 # shellcheck disable=SC2206 # word splitting is the point
 extra=(${QEMU_EXTRA_ARGS:-})
 start=$(date +%s%N)
@@ -177,7 +206,7 @@ timeout "$timeout" qemu-system-aarch64 \
     -kernel "$hyp" || status=$?
 end=$(date +%s%N)
 kind=""
-[ "$primary" = 0 ] || kind=" (primary VM, tree $(basename "$dtb"))"
+[ "$primary" = 0 ] || kind=" (primary VM, tree $tree_kind$(basename "$dtb"))"
 echo "run.sh: $(basename "$guest")$kind under $(basename "$hyp") [$profile]: exit $status," \
     "$(((end - start) / 1000000)) ms wall" >&2
 exit "$status"

@@ -3,7 +3,8 @@
 //! image's checks ([`primary`]: the real resource manager's contract, on `gunyah-msgq` and
 //! `gunyah-msgq-hvc`), and the conformance images ([`conformance`]: `gunyah-msgq-hal-tests` on
 //! `gunyah-msgq-hvc`'s conduits with real interrupts), and the bench images ([`bench`]: core vs
-//! raw hypercalls, timed with the generic timer).
+//! raw hypercalls, timed with the generic timer), and a generic-timer `DelayNs` ([`delay`],
+//! for the RTOS port image `tests/rtos_port.rs`).
 //!
 //! A test file is one image: it declares itself with [`guest!`] and returns its verdict, which
 //! the run's exit status carries (semihosting). Output goes to the PL011 UART: one line per
@@ -19,6 +20,7 @@ pub mod cases;
 pub mod conformance;
 pub mod console;
 pub mod control;
+pub mod delay;
 pub mod gic;
 pub mod hvc;
 pub mod irq;

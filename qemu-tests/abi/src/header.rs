@@ -7,7 +7,7 @@
 //! | 0 | 4 | a branch to the entry point (executed: the image is entered at its first byte) |
 //! | 4 | 4 | reserved, 0 |
 //! | 8 | 8 | [`MAGIC`] |
-//! | 16 | 8 | flags: [`FLAG_HOSTILE`], [`FLAG_QUIET`], [`FLAG_PRIMARY_VM`] |
+//! | 16 | 8 | flags: [`FLAG_HOSTILE`], [`FLAG_QUIET`], [`FLAG_PRIMARY_VM`], [`FLAG_QEMU_TREE`] |
 //!
 //! A hypervisor that knows nothing of it (the real one) just runs the branch. Without the magic
 //! the model boots its default variant, or the primary-VM variant if a device tree was loaded
@@ -30,6 +30,11 @@ pub const FLAG_QUIET: u64 = 1 << 1;
 /// [`GUEST_BASE`](crate::layout::GUEST_BASE) and a device tree at
 /// [`DTB_BASE`](crate::layout::DTB_BASE); the guest is entered with x0 = `DTB_BASE`.
 pub const FLAG_PRIMARY_VM: u64 = 1 << 2;
+/// For the runner only (the model ignores it): with [`FLAG_PRIMARY_VM`], boot with QEMU's own
+/// `virt` tree for the run's machine options plus the resource manager's node
+/// (`dt/rm-node.dtsi`), built at boot, instead of the project's `dt/primary-vm.dts`. What a
+/// guest that must find everything in a real tree (the RTOS port image) boots with.
+pub const FLAG_QEMU_TREE: u64 = 1 << 3;
 
 /// The model variant an image asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -118,30 +118,9 @@ impl<'a> Fdt<'a> {
     /// The tree the hypervisor left at `addr` (the x0 of the primary VM's entry).
     ///
     /// # Errors
-    /// [`FdtError::NoTree`] for address 0 or one that is not 4-byte aligned; otherwise as
-    /// [`Fdt::new`], with the blob cut at its `totalsize` (at most [`MAX_SIZE`]).
+    /// As [`blob_at`], then as [`Fdt::new`].
     pub fn at_address(addr: u64) -> Result<Fdt<'static>, FdtError> {
-        if addr == 0 || !addr.is_multiple_of(4) {
-            return Err(FdtError::NoTree);
-        }
-        let word = |i: u64| {
-            // SAFETY: the boot contract puts a tree (at least its 8-byte magic and size) in
-            // RAM at `addr` (non-null, aligned); it is never written while the guest runs.
-            u32::from_be(unsafe { ((addr + 4 * i) as *const u32).read_volatile() })
-        };
-        let magic = word(0);
-        if magic != MAGIC {
-            return Err(FdtError::BadMagic(Word(magic)));
-        }
-        let total = word(1);
-        if total as usize > MAX_SIZE {
-            return Err(FdtError::BadSize(total));
-        }
-        // SAFETY: the header says the tree is `total` bytes (at most MAX_SIZE, the room the
-        // boot contract leaves it); that memory is RAM the hypervisor filled before the entry
-        // and nothing writes while the slice lives (the guest never writes its tree).
-        let blob = unsafe { core::slice::from_raw_parts(addr as *const u8, total as usize) };
-        Fdt::new(blob)
+        Fdt::new(blob_at(addr)?)
     }
 
     /// Every node, depth first (the root first, named "").
@@ -189,6 +168,36 @@ impl<'a> Fdt<'a> {
         let (name, _) = cstr(self.strings, name_off)?;
         Ok((name, value, align4(start + len)))
     }
+}
+
+/// The bytes of the tree the hypervisor left at `addr` (the x0 of the primary VM's entry), cut
+/// at its header's `totalsize`: for readers that take a slice (the RTOS port's
+/// `gunyah-msgq-dt`). Only the magic and the size are checked.
+///
+/// # Errors
+/// [`FdtError::NoTree`] for address 0 or one that is not 4-byte aligned,
+/// [`FdtError::BadMagic`], [`FdtError::BadSize`] above [`MAX_SIZE`].
+pub fn blob_at(addr: u64) -> Result<&'static [u8], FdtError> {
+    if addr == 0 || !addr.is_multiple_of(4) {
+        return Err(FdtError::NoTree);
+    }
+    let word = |i: u64| {
+        // SAFETY: the boot contract puts a tree (at least its 8-byte magic and size) in RAM at
+        // `addr` (non-null, aligned); it is never written while the guest runs.
+        u32::from_be(unsafe { ((addr + 4 * i) as *const u32).read_volatile() })
+    };
+    let magic = word(0);
+    if magic != MAGIC {
+        return Err(FdtError::BadMagic(Word(magic)));
+    }
+    let total = word(1);
+    if total as usize > MAX_SIZE {
+        return Err(FdtError::BadSize(total));
+    }
+    // SAFETY: the header says the tree is `total` bytes (at most MAX_SIZE, the room the boot
+    // contract leaves it); that memory is RAM the hypervisor filled before the entry and
+    // nothing writes while the slice lives (the guest never writes its tree).
+    Ok(unsafe { core::slice::from_raw_parts(addr as *const u8, total as usize) })
 }
 
 /// What the walk keeps of each open node.

@@ -93,7 +93,9 @@ fn missing(what: &'static str) -> Fail {
     }
 }
 
-fn boot_entry(note: &mut Note) -> Outcome {
+/// The entry-state check (EL1, MMU off, the image at 0x4100_0000, x0 = 0x40F0_0000). Shared
+/// with the RTOS port image.
+pub fn boot_entry(note: &mut Note) -> Outcome {
     let e = entry::read();
     let _ = write!(
         note,
@@ -107,7 +109,9 @@ fn boot_entry(note: &mut Note) -> Outcome {
     Ok(())
 }
 
-fn probe(note: &mut Note) -> Outcome {
+/// `Smccc.probe()` (CALL_UID, then identify: API 1 with the msgqueue feature). Shared with the
+/// RTOS port image, which makes no other hypercall unless this passes.
+pub fn probe(note: &mut Note) -> Outcome {
     let gunyah = Smccc.probe().map_err(|e| {
         let _ = write!(note, "{e}");
         missing("Smccc.probe() finds Gunyah with msgq")

@@ -146,6 +146,32 @@ pub fn read(fdt: &Fdt<'_>) -> Result<RmLink, NodeError> {
     })
 }
 
+/// The node that names this VM (the real RM writes `/hypervisor/qcom,gunyah-vm`).
+const VM_NODE_NAME: &str = "qcom,gunyah-vm";
+
+/// This VM's id as the tree gives it: `qcom,vmid` (one cell) of the `qcom,gunyah-vm` node;
+/// `None` if the tree has no such node (or the node no such property).
+///
+/// # Errors
+/// An unreadable tree, or a `qcom,vmid` that is not one cell.
+pub fn vm_id(fdt: &Fdt<'_>) -> Result<Option<u32>, NodeError> {
+    let is_vm_node = |n: &Node<'_>| {
+        let base = n.name.split('@').next().unwrap_or(n.name);
+        Ok(base == VM_NODE_NAME)
+    };
+    let Some(node) = fdt.find(is_vm_node)? else {
+        return Ok(None);
+    };
+    match node.prop("qcom,vmid")? {
+        None => Ok(None),
+        Some(v) if v.len() == 4 => Ok(Some(cell(v, 0))),
+        Some(v) => Err(NodeError::BadLength {
+            property: "qcom,vmid",
+            len: v.len(),
+        }),
+    }
+}
+
 fn required<'a>(node: &Node<'a>, property: &'static str) -> Result<&'a [u8], NodeError> {
     node.prop(property)?.ok_or(NodeError::Missing(property))
 }
