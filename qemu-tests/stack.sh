@@ -20,7 +20,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 goal=256
-toolchain=${STACK_TOOLCHAIN:-nightly}
+# A pinned nightly (the one CI installs): the newest nightly sometimes lacks the
+# aarch64-unknown-none component. STACK_TOOLCHAIN picks another.
+toolchain=${STACK_TOOLCHAIN:-nightly-2026-05-20}
 entries=(entry_try_send entry_rx_irq entry_tx_irq entry_try_recv entry_start)
 
 # The nightly toolchain with the target and llvm-tools (installed if missing).
