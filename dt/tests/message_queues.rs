@@ -292,3 +292,13 @@ fn too_deep_ends_the_iteration() {
     assert_eq!(links[0].clone().unwrap().label, 3);
     assert_eq!(links[1], Err(DtError::TooDeep));
 }
+
+#[test]
+fn the_iterator_says_what_it_is() {
+    let blob = primary_vm_tree();
+    let tree = Tree::new(&blob).unwrap();
+    assert_eq!(
+        format!("{:?}", tree.message_queues()),
+        "MessageQueues { .. }"
+    );
+}

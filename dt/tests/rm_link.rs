@@ -557,10 +557,15 @@ fn malformed_structure() {
     bad[off_struct + 3] = 0x7f;
     let err = rm_link(&bad).unwrap_err();
     assert!(matches!(err, DtError::Malformed(_)), "{err:?}");
-    assert!(
-        err.to_string().starts_with("malformed device tree: "),
-        "{err}"
-    );
+    // The parser's own message follows the prefix, in Display and in Debug.
+    let shown = err.to_string();
+    assert!(shown.starts_with("malformed device tree: "), "{err}");
+    assert!(shown.len() > "malformed device tree: ".len() + 3, "{err}");
+    let DtError::Malformed(inner) = &err else {
+        unreachable!()
+    };
+    assert_eq!(format!("{inner:?}"), format!("MalformedTree({inner})"));
+    assert!(format!("{inner:?}").len() > "MalformedTree()".len() + 3);
     // A header whose totalsize is smaller than a header.
     let mut bad = blob.clone();
     bad[4..8].copy_from_slice(&16u32.to_be_bytes());
