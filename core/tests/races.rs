@@ -181,6 +181,11 @@ fn settle(q: &Arc<HQ>) {
     // Every `on_another_cpu` thread holds a clone of the queue until it is done.
     for _ in 0..500 {
         if Arc::strong_count(q) == 1 {
+            // `strong_count` is a relaxed load: the fence makes the other CPU's work (released
+            // by its `Arc` drop) visible here, as a real join would. Without it, a plain
+            // atomic read such as `tx_state()` may still see the value from before that work
+            // (miri's weak-memory emulation shows it).
+            std::sync::atomic::fence(Ordering::Acquire);
             return;
         }
         std::thread::sleep(Duration::from_millis(2));

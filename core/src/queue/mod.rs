@@ -315,6 +315,10 @@ impl<H, I, const MAX: usize> MsgQueue<H, I, MAX> {
     }
 
     /// The TX state. On a receive-only endpoint it is `Ready` until shutdown.
+    ///
+    /// One atomic load, no critical section: a change made on another CPU is seen once this
+    /// CPU has synchronised with it (as after joining the thread that made it); until then
+    /// the previous state may be returned.
     pub fn tx_state(&self) -> TxState {
         self.tx_shared.get().state
     }
