@@ -96,7 +96,12 @@ fn code_round_trips(e: GunyahError, code: i32) {
     assert_eq!(e.code(), code, "{e:?} does not round-trip code {code}");
     assert_eq!(GunyahError::check(code), Err(e));
     // Never panic, and say something.
-    let _ = (e.errno(), e.kind(), Error::Hypervisor(e).errno(), Error::Hypervisor(e).kind());
+    let _ = (
+        e.errno(),
+        e.kind(),
+        Error::Hypervisor(e).errno(),
+        Error::Hypervisor(e).kind(),
+    );
     let mut s = String::new();
     write!(s, "{e}").unwrap();
     assert!(!s.is_empty());

@@ -20,7 +20,9 @@ use std::cell::RefCell;
 use arbitrary::Arbitrary;
 use gunyah_msgq::abi::error_code;
 use gunyah_msgq::{CapId, GunyahError, RawOutput, SendFlags};
-use gunyah_msgq_hvc::call::{NATIVE_IMM_BASE, SMCCC_CALL_UID, SMCCC_HYPERCALL_BASE, SMCCC_REVISION, number};
+use gunyah_msgq_hvc::call::{
+    NATIVE_IMM_BASE, SMCCC_CALL_UID, SMCCC_HYPERCALL_BASE, SMCCC_REVISION, number,
+};
 use gunyah_msgq_hvc::identify::{ApiInfo, Features, GunyahUid, HypervisorUid, Identity, Variant};
 use gunyah_msgq_hvc::{
     Call, Conduit, Convention, Gunyah, HvcInput, NotEmptyThreshold, NotFullThreshold, ProbeError,
@@ -71,7 +73,10 @@ enum IdentifyAnswer {
         msgqueue: bool,
         rest: [u64; 4],
     },
-    Unimplemented { junk: u32, rest: [u64; 7] },
+    Unimplemented {
+        junk: u32,
+        rest: [u64; 7],
+    },
 }
 
 impl IdentifyAnswer {
@@ -91,7 +96,9 @@ impl IdentifyAnswer {
                 if msgqueue {
                     flags[0] |= Features::MSGQUEUE;
                 }
-                [x0, flags[0], flags[1], flags[2], rest[0], rest[1], rest[2], rest[3]]
+                [
+                    x0, flags[0], flags[1], flags[2], rest[0], rest[1], rest[2], rest[3],
+                ]
             }
             IdentifyAnswer::Unimplemented { junk, rest } => {
                 let mut r = [0; 8];
@@ -154,11 +161,17 @@ struct Fake<'a, const NATIVE: bool> {
 
 impl<const NATIVE: bool> Fake<'_, NATIVE> {
     fn answer(&self, x: &HvcInput) -> Regs {
-        let smccc_x0 = if x.imm == 0 { Some(x.regs[0] as u32) } else { None };
+        let smccc_x0 = if x.imm == 0 {
+            Some(x.regs[0] as u32)
+        } else {
+            None
+        };
         let n = if NATIVE {
             x.imm.checked_sub(NATIVE_IMM_BASE)
         } else {
-            smccc_x0.and_then(|f| f.checked_sub(SMCCC_HYPERCALL_BASE)).map(|n| n as u16)
+            smccc_x0
+                .and_then(|f| f.checked_sub(SMCCC_HYPERCALL_BASE))
+                .map(|n| n as u16)
         };
         match (smccc_x0, n) {
             (Some(SMCCC_CALL_UID), _) => self.input.uid.regs(),
@@ -303,7 +316,10 @@ fn check_conduit<C: Conduit>(c: &C, log: impl Fn() -> Vec<HvcInput>, input: &Inp
     assert_eq!(l[0].regs, [u64::from(SMCCC_REVISION), 0, 0, 0, 0, 0, 0, 0]);
 
     // hypervisor_identify.
-    assert_eq!(c.hypervisor_identify(), expected_id.ok_or(GunyahError::Unimplemented));
+    assert_eq!(
+        c.hypervisor_identify(),
+        expected_id.ok_or(GunyahError::Unimplemented)
+    );
     let l = log();
     assert_eq!(l.len(), 1);
     check_marshal(conv, &l[0], Some(number::HYPERVISOR_IDENTIFY), [0; 7]);
@@ -332,7 +348,11 @@ fn check_conduit<C: Conduit>(c: &C, log: impl Fn() -> Vec<HvcInput>, input: &Inp
     assert_eq!(l[0].regs[0], u64::from(SMCCC_CALL_UID));
     match expected_uid {
         HypervisorUid::Gunyah(_) => assert_eq!(l.len(), 2),
-        _ => assert_eq!(l.len(), 1, "a Gunyah hypercall on a hypervisor that is not Gunyah"),
+        _ => assert_eq!(
+            l.len(),
+            1,
+            "a Gunyah hypercall on a hypervisor that is not Gunyah"
+        ),
     }
     if let Err(e) = probed {
         assert!(!e.to_string().is_empty());
@@ -369,18 +389,36 @@ fn check_conduit<C: Conduit>(c: &C, log: impl Fn() -> Vec<HvcInput>, input: &Inp
     let (c_, v_, q_) = (cap.raw(), vic.raw(), u64::from(virq.raw()));
     type Typed<'x, C> = (&'x dyn Fn(&C) -> Result<(), GunyahError>, u16, [u64; 7]);
     let typed: [Typed<C>; 6] = [
-        (&|c: &C| c.msgq_configure_send(cap, not_full), number::MSGQ_CONFIGURE_SEND,
-            [c_, nf_raw, u64::MAX, u64::MAX, 0, 0, 0]),
-        (&|c: &C| c.msgq_configure_receive(cap, not_empty), number::MSGQ_CONFIGURE_RECEIVE,
-            [c_, ne_raw, u64::MAX, u64::MAX, 0, 0, 0]),
-        (&|c: &C| c.msgq_bind_send_virq(cap, vic, virq), number::MSGQ_BIND_SEND_VIRQ,
-            [c_, v_, q_, 0, 0, 0, 0]),
-        (&|c: &C| c.msgq_bind_receive_virq(cap, vic, virq), number::MSGQ_BIND_RECEIVE_VIRQ,
-            [c_, v_, q_, 0, 0, 0, 0]),
-        (&|c: &C| c.msgq_unbind_send_virq(cap), number::MSGQ_UNBIND_SEND_VIRQ,
-            [c_, 0, 0, 0, 0, 0, 0]),
-        (&|c: &C| c.msgq_unbind_receive_virq(cap), number::MSGQ_UNBIND_RECEIVE_VIRQ,
-            [c_, 0, 0, 0, 0, 0, 0]),
+        (
+            &|c: &C| c.msgq_configure_send(cap, not_full),
+            number::MSGQ_CONFIGURE_SEND,
+            [c_, nf_raw, u64::MAX, u64::MAX, 0, 0, 0],
+        ),
+        (
+            &|c: &C| c.msgq_configure_receive(cap, not_empty),
+            number::MSGQ_CONFIGURE_RECEIVE,
+            [c_, ne_raw, u64::MAX, u64::MAX, 0, 0, 0],
+        ),
+        (
+            &|c: &C| c.msgq_bind_send_virq(cap, vic, virq),
+            number::MSGQ_BIND_SEND_VIRQ,
+            [c_, v_, q_, 0, 0, 0, 0],
+        ),
+        (
+            &|c: &C| c.msgq_bind_receive_virq(cap, vic, virq),
+            number::MSGQ_BIND_RECEIVE_VIRQ,
+            [c_, v_, q_, 0, 0, 0, 0],
+        ),
+        (
+            &|c: &C| c.msgq_unbind_send_virq(cap),
+            number::MSGQ_UNBIND_SEND_VIRQ,
+            [c_, 0, 0, 0, 0, 0, 0],
+        ),
+        (
+            &|c: &C| c.msgq_unbind_receive_virq(cap),
+            number::MSGQ_UNBIND_RECEIVE_VIRQ,
+            [c_, 0, 0, 0, 0, 0, 0],
+        ),
     ];
     for (f, n, args) in typed {
         assert_eq!(f(c), expected);
@@ -396,29 +434,63 @@ fn check_conduit<C: Conduit>(c: &C, log: impl Fn() -> Vec<HvcInput>, input: &Inp
     let flags = SendFlags::with_push(a.push);
     let msg = vec![0xA5u8; usize::from(a.len % 1024)];
     let out = raw::msgq_send(c, cap, &msg, flags);
-    assert_eq!(out, RawOutput { x0: other[0], x1: other[1], x2: 0 });
+    assert_eq!(
+        out,
+        RawOutput {
+            x0: other[0],
+            x1: other[1],
+            x2: 0
+        }
+    );
     let l = log();
     assert_eq!(l.len(), 1);
     let ptr = msg.as_ptr() as u64;
-    check_marshal(conv, &l[0], Some(number::MSGQ_SEND),
-        [c_, msg.len() as u64, ptr, u64::from(flags.bits()), 0, 0, 0]);
+    check_marshal(
+        conv,
+        &l[0],
+        Some(number::MSGQ_SEND),
+        [c_, msg.len() as u64, ptr, u64::from(flags.bits()), 0, 0, 0],
+    );
     assert!(flags.bits() <= 1);
 
     let mut buf = vec![0u8; usize::from(a.len % 1024)];
     let ptr = buf.as_mut_ptr() as u64;
     let out = raw::msgq_receive(c, cap, &mut buf);
-    assert_eq!(out, RawOutput { x0: other[0], x1: other[1], x2: other[2] });
+    assert_eq!(
+        out,
+        RawOutput {
+            x0: other[0],
+            x1: other[1],
+            x2: other[2]
+        }
+    );
     let l = log();
     assert_eq!(l.len(), 1);
-    check_marshal(conv, &l[0], Some(number::MSGQ_RECEIVE),
-        [c_, ptr, buf.len() as u64, 0, 0, 0, 0]);
+    check_marshal(
+        conv,
+        &l[0],
+        Some(number::MSGQ_RECEIVE),
+        [c_, ptr, buf.len() as u64, 0, 0, 0, 0],
+    );
 
     let out = raw::msgq_flush(c, cap);
-    assert_eq!(out, RawOutput { x0: other[0], x1: 0, x2: 0 });
+    assert_eq!(
+        out,
+        RawOutput {
+            x0: other[0],
+            x1: 0,
+            x2: 0
+        }
+    );
     assert_eq!(error_code(out.x0), other[0] as u32 as i32);
     let l = log();
     assert_eq!(l.len(), 1);
-    check_marshal(conv, &l[0], Some(number::MSGQ_FLUSH), [c_, 0, 0, 0, 0, 0, 0]);
+    check_marshal(
+        conv,
+        &l[0],
+        Some(number::MSGQ_FLUSH),
+        [c_, 0, 0, 0, 0, 0, 0],
+    );
 }
 
 /// `Virq`: 24-bit number, 8-bit vCPU, and back.
@@ -441,18 +513,43 @@ fn check_virq(number: u32, vcpu: u8) -> Virq {
 /// `Call`'s own accessors, on every variant built from the input.
 fn check_calls(a: &Args) {
     let cap = CapId(a.cap);
-    let virq = Virq::new(a.virq & Virq::MAX_NUMBER).unwrap().with_vcpu(a.vcpu);
+    let virq = Virq::new(a.virq & Virq::MAX_NUMBER)
+        .unwrap()
+        .with_vcpu(a.vcpu);
     let calls = [
         Call::HypervisorIdentify,
-        Call::MsgqBindSendVirq { cap, vic: CapId(a.vic), virq },
-        Call::MsgqBindReceiveVirq { cap, vic: CapId(a.vic), virq },
+        Call::MsgqBindSendVirq {
+            cap,
+            vic: CapId(a.vic),
+            virq,
+        },
+        Call::MsgqBindReceiveVirq {
+            cap,
+            vic: CapId(a.vic),
+            virq,
+        },
         Call::MsgqUnbindSendVirq { cap },
         Call::MsgqUnbindReceiveVirq { cap },
-        Call::MsgqSend { cap, size: a.vic, buf: u64::from(a.virq), flags: SendFlags::with_push(a.push) },
-        Call::MsgqReceive { cap, buf: a.vic, size: u64::from(a.len) },
+        Call::MsgqSend {
+            cap,
+            size: a.vic,
+            buf: u64::from(a.virq),
+            flags: SendFlags::with_push(a.push),
+        },
+        Call::MsgqReceive {
+            cap,
+            buf: a.vic,
+            size: u64::from(a.len),
+        },
         Call::MsgqFlush { cap },
-        Call::MsgqConfigureSend { cap, not_full: NotFullThreshold::Unchanged },
-        Call::MsgqConfigureReceive { cap, not_empty: NotEmptyThreshold::Depth },
+        Call::MsgqConfigureSend {
+            cap,
+            not_full: NotFullThreshold::Unchanged,
+        },
+        Call::MsgqConfigureReceive {
+            cap,
+            not_empty: NotEmptyThreshold::Depth,
+        },
         Call::CallUid,
         Call::Revision,
     ];
@@ -484,10 +581,16 @@ fn check_calls(a: &Args) {
 fuzz_target!(|input: Input| {
     check_calls(&input.args);
     if input.native {
-        let c = Fake::<true> { input: &input, log: RefCell::new(Vec::new()) };
+        let c = Fake::<true> {
+            input: &input,
+            log: RefCell::new(Vec::new()),
+        };
         check_conduit(&c, || c.take_log(), &input);
     } else {
-        let c = Fake::<false> { input: &input, log: RefCell::new(Vec::new()) };
+        let c = Fake::<false> {
+            input: &input,
+            log: RefCell::new(Vec::new()),
+        };
         check_conduit(&c, || c.take_log(), &input);
     }
 });
