@@ -37,24 +37,10 @@ done
 goal=2048
 
 # llvm-size / llvm-nm: the toolchain's llvm-tools (installed if missing), else the system's.
-sysroot=$(rustc --print sysroot)
-host=$(rustc -vV | sed -n 's/^host: //p')
-tools=$sysroot/lib/rustlib/$host/bin
-if [ ! -x "$tools/llvm-size" ]; then
-    rustup component add llvm-tools >/dev/null 2>&1 || true
-fi
-tool() {
-    if [ -x "$tools/$1" ]; then
-        echo "$tools/$1"
-    elif command -v "$1" >/dev/null 2>&1; then
-        command -v "$1"
-    else
-        echo "size.sh: no $1 (rustup component add llvm-tools)" >&2
-        exit 2
-    fi
-}
-size_tool=$(tool llvm-size)
-nm_tool=$(tool llvm-nm)
+# shellcheck source=llvm-tools.sh
+. ./llvm-tools.sh
+size_tool=$(llvm_tool llvm-size)
+nm_tool=$(llvm_tool llvm-nm)
 
 # The size of one section of an ELF (0 if absent).
 section() {

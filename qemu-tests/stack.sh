@@ -29,23 +29,11 @@ entries=(entry_try_send entry_rx_irq entry_tx_irq entry_try_recv entry_start)
 rustup toolchain list | grep -q "^$toolchain" || rustup toolchain install --profile minimal "$toolchain"
 rustup +"$toolchain" target list --installed | grep -q '^aarch64-unknown-none$' ||
     rustup +"$toolchain" target add aarch64-unknown-none
-sysroot=$(rustc +"$toolchain" --print sysroot)
-host=$(rustc +"$toolchain" -vV | sed -n 's/^host: //p')
-tools=$sysroot/lib/rustlib/$host/bin
-[ -x "$tools/llvm-readobj" ] || rustup +"$toolchain" component add llvm-tools >/dev/null 2>&1 || true
-tool() {
-    if [ -x "$tools/$1" ]; then
-        echo "$tools/$1"
-    elif command -v "$1" >/dev/null 2>&1; then
-        command -v "$1"
-    else
-        echo "stack.sh: no $1 (rustup +$toolchain component add llvm-tools)" >&2
-        exit 2
-    fi
-}
-nm=$(tool llvm-nm)
-objdump=$(tool llvm-objdump)
-readobj=$(tool llvm-readobj)
+# shellcheck source=llvm-tools.sh
+. ./llvm-tools.sh
+nm=$(llvm_tool llvm-nm "$toolchain")
+objdump=$(llvm_tool llvm-objdump "$toolchain")
+readobj=$(llvm_tool llvm-readobj "$toolchain")
 
 # The model the painted images boot on (stable, dev build: what `cargo test` builds).
 cargo build --bin el2-model 2>&1 | grep -v '^\s*\(Compiling\|Finished\)' || true

@@ -148,6 +148,23 @@ pub fn handler_errors() -> u32 {
 }
 
 /// The trivial callback both sides hand each message to.
+/// The closing check of both bench images: the queue and its lines saw no fault while being
+/// timed (a fault would make the figures meaningless). `gic_faults` is the image's `SharedGic`.
+pub fn check_stats_clean(r: &mut Report, link: &BenchLink, gic_faults: u32) {
+    r.check("queue_stats_clean", |note| {
+        let s = link.queue.stats();
+        let _ = fmt::Write::write_fmt(
+            note,
+            format_args!("{s:?}; handler errors {}", handler_errors()),
+        );
+        crate::check_eq!(s.faults, 0, "queue faults");
+        crate::check_eq!(s.malformed, 0, "malformed replies");
+        crate::check_eq!(handler_errors(), 0, "RX handler errors");
+        crate::check_eq!(gic_faults, 0, "GicLine faults");
+        Ok(())
+    });
+}
+
 fn sink(msg: &[u8]) {
     LAST_LEN.store(msg.len() as u32, SeqCst);
 }

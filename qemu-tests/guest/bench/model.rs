@@ -97,18 +97,7 @@ pub fn main() -> u32 {
         );
     }
 
-    r.check("queue_stats_clean", |note| {
-        let s = link.queue.stats();
-        let _ = core::fmt::Write::write_fmt(
-            note,
-            format_args!("{s:?}; handler errors {}", super::handler_errors()),
-        );
-        crate::check_eq!(s.faults, 0, "queue faults");
-        crate::check_eq!(s.malformed, 0, "malformed replies");
-        crate::check_eq!(super::handler_errors(), 0, "RX handler errors");
-        crate::check_eq!(conformance::GIC.faults(), 0, "GicLine faults");
-        Ok(())
-    });
+    super::check_stats_clean(&mut r, link, conformance::GIC.faults());
     t.print("the ratio (core over raw) is the figure to compare; the model's trap handling dominates every row");
     r.finish()
 }

@@ -143,18 +143,7 @@ pub fn main() -> u32 {
         || trip(link, super::raw_send),
     );
 
-    r.check("queue_stats_clean", |note| {
-        let s = link.queue.stats();
-        let _ = core::fmt::Write::write_fmt(
-            note,
-            format_args!("{s:?}; handler errors {}", super::handler_errors()),
-        );
-        crate::check_eq!(s.faults, 0, "queue faults");
-        crate::check_eq!(s.malformed, 0, "malformed replies");
-        crate::check_eq!(super::handler_errors(), 0, "RX handler errors");
-        crate::check_eq!(gic_up::GIC.faults(), 0, "GicLine faults");
-        Ok(())
-    });
+    super::check_stats_clean(&mut r, link, gic_up::GIC.faults());
     t.print("RM link: each request is answered by the RM (the model's: within the send's trap)");
     r.finish()
 }
