@@ -145,6 +145,15 @@ impl core::error::Error for ConfigError {}
 ///   `cargo check` but fails `cargo build` with "MAX must be 1..=1023", in an error that points
 ///   inside this crate (the check is a `const` block, which runs only when code is generated).
 ///
+/// ```
+/// # use gunyah_msgq::{CapId, MsgQueue, TxConfig};
+/// static FITS: MsgQueue<(), (), 1023> = MsgQueue::tx_only((), TxConfig::new(CapId(1), (), 1023));
+/// ```
+/// ```compile_fail
+/// # use gunyah_msgq::{CapId, MsgQueue, TxConfig};
+/// static TOO_BIG: MsgQueue<(), (), 1024> = MsgQueue::tx_only((), TxConfig::new(CapId(1), (), 1));
+/// ```
+///
 /// # Lifecycle
 /// [`start`](Self::start) unmasks the lines and drains what was queued before (its edge may
 /// have come before anyone listened). [`shutdown`](Self::shutdown) masks the lines and

@@ -125,7 +125,8 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
     /// [`Error::MessageTooLarge`] (above the TX queue's [`TxConfig::max_msg_size`]) before any
     /// hypercall: the hypervisor may accept a bad size silently and drop the message;
     /// [`Error::Closed`] after shutdown; the hypervisor's error otherwise. FULL is never an
-    /// error: it is [`SendOutcome::WouldBlock`].
+    /// error: it is [`SendOutcome::WouldBlock`]. The argument errors are the caller's bug in
+    /// any state, so they come first, also after shutdown.
     ///
     /// # Context
     /// Never blocks: one hypercall at most, no waiting. Callable from tasks and from interrupt
