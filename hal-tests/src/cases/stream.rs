@@ -41,6 +41,12 @@ impl StreamReport {
 /// (`MIN_STAMPED_LEN..=MAX`), random PUSH, polling whenever the peer finds our RX queue full.
 /// `expected` is the only hypervisor error the queue may return (an injected one), if any.
 ///
+/// The expectations are the same in both error modes: the messages fit both queues and our
+/// receive buffer, and the queue refuses a larger one before any hypercall, so neither a
+/// documented size error nor a quirk (an oversized send answered OK and dropped, a
+/// too-small buffer answered OK size 0) can arise. Were one to, it would show: a dropped
+/// message as lost, a quirk's `RxStuck` as an untyped error.
+///
 /// # Errors
 /// A [`CaseError`] if the ledgers overflow or the peer's own calls fail.
 pub fn run_stream<const MAX: usize, const N: usize>(
@@ -61,7 +67,9 @@ pub fn run_stream<const MAX: usize, const N: usize>(
             // On a receive, the "buffer too small" codes are the stuck-head condition, with
             // the injected code kept.
             (Error::RxStuck { code: Some(got) }, Some(want)) => got == want,
-            // The hypervisor's answer to a quirk (RxStuck without a code) is not expected here.
+            // RxStuck without a code is the quirk-mode hypervisor's answer to a message larger
+            // than our buffer; a stream's messages all fit (`..=MAX`), so it is unexpected in
+            // either mode. So is anything else, with or without an injected code.
             _ => false,
         };
         if !typed {
