@@ -21,8 +21,11 @@ pub struct StreamReport {
     pub rx: Tally,
     /// Messages accepted in each direction (ours, the peer's).
     pub accepted: (usize, usize),
-    /// Errors our queue returned (sends, drains).
+    /// Errors our queue returned (sends, drains, also the drains of the fixture's RX handler
+    /// where it keeps them: [`Fixture::take_handler_errors`]).
     pub errors: u32,
+    /// Of `errors`, those the fixture's RX handler got.
+    pub from_handlers: u32,
     /// Errors that were not the expected hypervisor error.
     pub untyped: u32,
     /// `WouldBlock` outcomes of our sends.
@@ -142,7 +145,13 @@ pub fn run_stream<const MAX: usize, const N: usize>(
             Err(e) => note_error(e, &mut report),
         }
     }
+    // Settled, no handler adds to its errors any more.
+    if !f.settle() {
+        return Err(CaseError::new("interrupt delivery did not settle"));
+    }
     collect_delivered(f, &mut rx);
+    let from_handlers = f.take_handler_errors(&mut |e| note_error(e, &mut report));
+    report.from_handlers = u32::try_from(from_handlers).unwrap_or(u32::MAX);
     report.tx = tx.tally();
     report.rx = rx.tally();
     report.accepted = (tx.accepted_count(), rx.accepted_count());
