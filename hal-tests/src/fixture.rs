@@ -125,6 +125,17 @@ pub trait Fixture<const MAX: usize> {
     fn edges(&self, line: Line) -> u64;
     /// How often the line's handler ran.
     fn handler_runs(&self, line: Line) -> u64;
+    /// Hands every error the fixture's RX handler got from its drains since the last call to
+    /// `sink`, in order, and returns how many there were.
+    ///
+    /// A handler has no caller to return its error to, so without this the cases would check
+    /// only the errors of the calls they make themselves, and with threaded delivery most
+    /// drains run in the handler. The default keeps none, for a backend whose handler has
+    /// nowhere to put them.
+    fn take_handler_errors(&self, sink: &mut dyn FnMut(Error)) -> usize {
+        let _ = sink;
+        0
+    }
     /// Hypercalls the queue under test made so far.
     fn hypercalls(&self) -> u64;
     /// Waits (bounded) until no interrupt is being delivered; `false` if it timed out. Inline

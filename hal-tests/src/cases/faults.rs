@@ -13,7 +13,7 @@ use gunyah_msgq_fault::{
 
 use super::stream::{StreamReport, run_stream};
 use super::{collect_delivered, drain_peer, peer_send_now, send_now, settle, start};
-use crate::fixture::{Fixture, Harness, Line, Setup};
+use crate::fixture::{ErrorMode, Fixture, Harness, Line, Setup};
 use crate::ledger::Ledger;
 use crate::message::stamp;
 use crate::{CaseError, CaseResult, ensure};
@@ -348,6 +348,23 @@ pub enum Pattern {
 }
 
 impl Pattern {
+    /// This pattern fitted to a stream of `count` messages: a call number or period above
+    /// `count` becomes `count`, so that a shortened stream still injects. A stream of `count`
+    /// messages each way makes at least `count` sends and `count` receives (each accepted
+    /// message takes a send that succeeds, each delivered one a receive that succeeds), so a
+    /// fitted [`Pattern::Nth`] or [`Pattern::EveryNth`] fires at least once. At 1,000 messages every pattern of
+    /// [`PATTERNS`] is unchanged. [`Pattern::Probability`] is left as it is: its first fire
+    /// depends on the seed's draws.
+    #[must_use]
+    pub fn within(self, count: u32) -> Pattern {
+        let count = count.max(1);
+        match self {
+            Pattern::Nth(n) => Pattern::Nth(n.min(count)),
+            Pattern::EveryNth(n) => Pattern::EveryNth(n.min(count)),
+            other => other,
+        }
+    }
+
     fn when(self) -> When {
         match self {
             Pattern::First => When::Call(1),
@@ -374,8 +391,53 @@ pub const PATTERNS: [Pattern; 12] = [
     Pattern::Probability(0.5, 4),
 ];
 
-/// One matrix case: `code` injected into `target` calls by `pattern`, over a stream of
-/// `count` (≤ 1,000) messages each way.
+/// The matrix's check that its fixture's hypervisor runs in the error mode it claims: the
+/// peer sends one byte more than its queue's maximum, which the documented hypervisor refuses
+/// with ARGUMENT_SIZE and the public-source one answers OK and drops. Nothing may arrive
+/// either way.
+///
+/// The matrix runs once per mode, but its streams stay within size and its errors are
+/// injected by the wrapper, so both modes see the same answers: without this check, a
+/// harness that ignored the mode would pass the quirk variant in documented mode.
+///
+/// # Errors
+/// A [`CaseError`] if the answer is not the mode's, or the oversized message arrived.
+pub fn error_mode_is_live<H, const MAX: usize>(h: &mut H) -> CaseResult
+where
+    H: Harness<MAX>,
+{
+    let f = h.fixture(Setup::DEFAULT)?;
+    start(&f)?;
+    let big = [0x5Au8; gunyah_msgq::MAX_MSG_SIZE + 1];
+    let Some(oversized) = big.get(..MAX + 1) else {
+        // A queue cannot be configured above MAX_MSG_SIZE, so the fixture above failed first.
+        return Err(CaseError::new("MAX above the largest message size"));
+    };
+    let sent = f.peer_send(oversized, true);
+    match f.mode() {
+        ErrorMode::Documented => ensure!(
+            sent == Err(Error::Hypervisor(GunyahError::ArgumentSize)),
+            "documented mode did not refuse an oversized send with ARGUMENT_SIZE"
+        ),
+        ErrorMode::PublicSourceQuirks => ensure!(
+            matches!(sent, Ok(SendOutcome::Sent { .. })),
+            "quirk mode did not answer an oversized send OK"
+        ),
+    }
+    settle(&f)?;
+    ensure!(
+        matches!(f.poll(), Ok(DrainOutcome::Done { delivered: 0 })),
+        "the oversized message was queued"
+    );
+    ensure!(
+        f.take_delivered(&mut |_| {}) == 0,
+        "the oversized message arrived"
+    );
+    Ok(())
+}
+
+/// One matrix case: `code` injected into `target` calls by `pattern` (fitted to the stream:
+/// [`Pattern::within`]), over a stream of `count` (≤ 1,000) messages each way.
 ///
 /// # Errors
 /// A [`CaseError`] if the fixture or the stream cannot run; losses are in the report.
@@ -393,7 +455,7 @@ where
     let f = h.fixture(Setup::DEFAULT)?;
     let id = f
         .faults()
-        .add(Script::fail(target, pattern.when(), code))
+        .add(Script::fail(target, pattern.within(count).when(), code))
         .map_err(|_| CaseError::new("fault script rejected"))?;
     let _ = f.start();
     let report = run_stream::<MAX, 1000>(
@@ -406,8 +468,9 @@ where
     Ok((report, fired))
 }
 
-/// The control: a wrapper that reports OK for every 100th send without making it. The
-/// checker must see the loss.
+/// The control: a wrapper that reports OK for every 100th send without making it (every
+/// `count`-th in a stream shorter than 100, so that it loses something). The checker must
+/// see the loss.
 ///
 /// # Errors
 /// A [`CaseError`] if the fixture or the stream cannot run.
@@ -421,7 +484,7 @@ where
         f.faults(),
         Script::new(
             Target::Send,
-            When::EveryNth(100),
+            When::EveryNth(count.clamp(1, 100)),
             Action::Lossy(Lossy::Drop),
         ),
     )?;

@@ -21,8 +21,11 @@ pub struct StreamReport {
     pub rx: Tally,
     /// Messages accepted in each direction (ours, the peer's).
     pub accepted: (usize, usize),
-    /// Errors our queue returned (sends, drains).
+    /// Errors our queue returned (sends, drains, also the drains of the fixture's RX handler
+    /// where it keeps them: [`Fixture::take_handler_errors`]).
     pub errors: u32,
+    /// Of `errors`, those the fixture's RX handler got.
+    pub from_handlers: u32,
     /// Errors that were not the expected hypervisor error.
     pub untyped: u32,
     /// `WouldBlock` outcomes of our sends.
@@ -40,6 +43,12 @@ impl StreamReport {
 /// Runs `count` messages each way through `f` (already started): random sizes
 /// (`MIN_STAMPED_LEN..=MAX`), random PUSH, polling whenever the peer finds our RX queue full.
 /// `expected` is the only hypervisor error the queue may return (an injected one), if any.
+///
+/// The expectations are the same in both error modes: the messages fit both queues and our
+/// receive buffer, and the queue refuses a larger one before any hypercall, so neither a
+/// documented size error nor a quirk (an oversized send answered OK and dropped, a
+/// too-small buffer answered OK size 0) can arise. Were one to, it would show: a dropped
+/// message as lost, a quirk's `RxStuck` as an untyped error.
 ///
 /// # Errors
 /// A [`CaseError`] if the ledgers overflow or the peer's own calls fail.
@@ -61,7 +70,9 @@ pub fn run_stream<const MAX: usize, const N: usize>(
             // On a receive, the "buffer too small" codes are the stuck-head condition, with
             // the injected code kept.
             (Error::RxStuck { code: Some(got) }, Some(want)) => got == want,
-            // The hypervisor's answer to a quirk (RxStuck without a code) is not expected here.
+            // RxStuck without a code is the quirk-mode hypervisor's answer to a message larger
+            // than our buffer; a stream's messages all fit (`..=MAX`), so it is unexpected in
+            // either mode. So is anything else, with or without an injected code.
             _ => false,
         };
         if !typed {
@@ -134,7 +145,13 @@ pub fn run_stream<const MAX: usize, const N: usize>(
             Err(e) => note_error(e, &mut report),
         }
     }
+    // Settled, no handler adds to its errors any more.
+    if !f.settle() {
+        return Err(CaseError::new("interrupt delivery did not settle"));
+    }
     collect_delivered(f, &mut rx);
+    let from_handlers = f.take_handler_errors(&mut |e| note_error(e, &mut report));
+    report.from_handlers = u32::try_from(from_handlers).unwrap_or(u32::MAX);
     report.tx = tx.tally();
     report.rx = rx.tally();
     report.accepted = (tx.accepted_count(), rx.accepted_count());

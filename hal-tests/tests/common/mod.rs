@@ -60,6 +60,8 @@ pub struct MockFixture<B: Wrap, const MAX: usize> {
     link: Link,
     queue: Arc<MsgQueue<B, MockIrq, MAX>>,
     delivered: Arc<Mutex<VecDeque<Vec<u8>>>>,
+    /// What the RX handler's drains returned as errors, for `take_handler_errors`.
+    handler_errors: Arc<Mutex<Vec<Error>>>,
     handlers: [Arc<dyn Fn() + Send + Sync>; 2],
     runs: Arc<[AtomicU64; 2]>,
     irq_faults: Arc<[IrqFaults; 2]>,
@@ -124,6 +126,7 @@ impl<B: Wrap + Send + Sync + 'static, const MAX: usize> MockFixture<B, MAX> {
         };
         let queue = Arc::new(queue.map_err(|_| CaseError::new("queue configuration"))?);
         let delivered = Arc::new(Mutex::new(VecDeque::new()));
+        let handler_errors = Arc::new(Mutex::new(Vec::new()));
         let runs = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
         let irq_faults = Arc::new([IrqFaults::new(), IrqFaults::new()]);
 
@@ -147,11 +150,18 @@ impl<B: Wrap + Send + Sync + 'static, const MAX: usize> MockFixture<B, MAX> {
             let runs = Arc::clone(&runs);
             let faults = Arc::clone(&irq_faults);
             let log = Arc::clone(&delivered);
+            let errors = Arc::clone(&handler_errors);
             Arc::new(move || {
                 faults[1].deliver(|| {
                     runs[1].fetch_add(1, Ordering::Relaxed);
                     if let Some(q) = q.upgrade() {
-                        let _ = q.on_rx_interrupt(|m| log.lock().unwrap().push_back(m.to_vec()));
+                        // A handler cannot return its error: it keeps it for the case. RX
+                        // stays pending, and the case's next poll resumes the drain.
+                        if let Err(e) =
+                            q.on_rx_interrupt(|m| log.lock().unwrap().push_back(m.to_vec()))
+                        {
+                            errors.lock().unwrap().push(e);
+                        }
                     }
                 });
             })
@@ -165,6 +175,7 @@ impl<B: Wrap + Send + Sync + 'static, const MAX: usize> MockFixture<B, MAX> {
             link,
             queue,
             delivered,
+            handler_errors,
             handlers: [tx_handler, rx_handler],
             runs,
             irq_faults,
@@ -252,6 +263,14 @@ impl<B: Wrap + Send + Sync + 'static, const MAX: usize> Fixture<MAX> for MockFix
 
     fn handler_runs(&self, line: Line) -> u64 {
         self.runs[index(line)].load(Ordering::Relaxed)
+    }
+
+    fn take_handler_errors(&self, sink: &mut dyn FnMut(Error)) -> usize {
+        let taken: Vec<Error> = self.handler_errors.lock().unwrap().drain(..).collect();
+        for &e in &taken {
+            sink(e);
+        }
+        taken.len()
     }
 
     fn hypercalls(&self) -> u64 {
