@@ -70,6 +70,21 @@ struct Record {
     /// An oversized peer message was accepted (its head gets stuck; the end flushes it).
     oversized: bool,
     would_block: u32,
+    /// The errors an injection so far (or the shutdown) may cause.
+    injected: Vec<Error>,
+}
+
+impl Record {
+    /// Threaded delivery: an error is one that an injection or the shutdown explains.
+    fn explained<T>(&self, step: (usize, &Op), r: &Result<T, Error>) -> Result<(), TestCaseError> {
+        match r {
+            Err(e) if !self.injected.contains(e) => Err(TestCaseError::fail(format!(
+                "step {} ({:?}): {e:?}, which no injection explains",
+                step.0, step.1
+            ))),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// What a variant's cases did, added up: proof that the faults fired and the paths ran.
@@ -156,13 +171,17 @@ fn run_case(
             Op::Poll => {
                 let got = sys.poll();
                 tally.borrow_mut().drain(&got);
-                if !threaded {
+                if threaded {
+                    rec.explained(step, &got)?;
+                } else {
                     same!(step, "poll_rx", got, model.drain(false));
                 }
             }
             Op::TryRecv => {
                 let got = sys.try_recv();
-                if !threaded {
+                if threaded {
+                    rec.explained(step, &got)?;
+                } else {
                     same!(step, "try_recv", got, model.try_recv());
                 }
                 if let Ok((gunyah_msgq::RecvOutcome::Received { .. }, msg)) = got {
@@ -172,7 +191,9 @@ fn run_case(
             Op::Flush => {
                 let before = rec.rx.accepted.len();
                 let got = sys.f.queue().flush_rx();
-                if !threaded {
+                if threaded {
+                    rec.explained(step, &got)?;
+                } else {
                     same!(step, "flush_rx", got, model.flush().map(drop));
                 }
                 if got.is_ok() {
@@ -182,7 +203,9 @@ fn run_case(
             Op::Start => {
                 let got = sys.f.start();
                 tally.borrow_mut().drain(&got);
-                if !threaded {
+                if threaded {
+                    rec.explained(step, &got)?;
+                } else {
                     same!(step, "start", got, model.start());
                 }
                 rec.started |= got.is_ok();
@@ -191,6 +214,7 @@ fn run_case(
                 sys.f.queue().shutdown();
                 model.shutdown();
                 rec.closed = true;
+                rec.injected.push(Error::Closed);
             }
             Op::Spurious(line) => {
                 sys.f.fire(line);
@@ -208,19 +232,24 @@ fn run_case(
             Op::Inject(call, fault) => {
                 sys.inject(call, fault);
                 model.inject(call, fault);
+                rec.injected.extend(reference::error_of(call, fault));
                 rec.rx_blinded |= matches!(fault, Fault::LieNotEmpty | Fault::Fail(MsgqueueEmpty));
                 rec.tx_blinded |= matches!(fault, Fault::LieNotFull | Fault::Fail(MsgqueueFull));
             }
         }
         // What the drains handed over, in order (threaded: whenever it came).
         let delivered = sys.take_delivered();
-        if !threaded {
-            same!(
-                step,
-                "messages delivered",
-                delivered,
-                std::mem::take(&mut model.delivered)
-            );
+        let mut handler_errors = Vec::new();
+        sys.f.take_handler_errors(&mut |e| handler_errors.push(e));
+        if threaded {
+            for e in handler_errors {
+                rec.explained(step, &Err::<(), _>(e))?;
+            }
+        } else {
+            let want = std::mem::take(&mut model.delivered);
+            same!(step, "messages delivered", delivered, want);
+            let want = std::mem::take(&mut model.handler_errors);
+            same!(step, "RX handler errors", handler_errors, want);
             check_state(&sys, &mut model, step)?;
         }
         rec.rx.arrived[0].extend(delivered);

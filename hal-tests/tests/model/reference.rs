@@ -50,6 +50,8 @@ pub struct Model {
     pub calls: [u32; 3],
     /// What the RX callbacks were handed, in order, since the last `take_delivered`.
     pub delivered: Vec<Vec<u8>>,
+    /// The errors the RX handler's drains returned, since the last `take`.
+    pub handler_errors: Vec<Error>,
     /// The next call of each kind answers this fault (send, receive, flush).
     faults: [Option<Fault>; 3],
     /// Messages may sit in the RX queue with no edge to come and no RX request, because of an
@@ -85,6 +87,7 @@ impl Model {
             stats: Stats::default(),
             calls: [0; 3],
             delivered: Vec::new(),
+            handler_errors: Vec::new(),
             faults: [None; 3],
             stranding_excused: false,
         }
@@ -168,8 +171,12 @@ impl Model {
         for _ in 0..runs {
             match line {
                 Line::Tx => self.on_tx_interrupt(),
-                // The platform's RX handler ignores the drain's result (it is logged).
-                Line::Rx => drop(self.drain(true)),
+                // The platform's RX handler keeps the drain's errors (the fixture logs them).
+                Line::Rx => {
+                    if let Err(e) = self.drain(true) {
+                        self.handler_errors.push(e);
+                    }
+                }
             }
         }
     }
@@ -394,5 +401,26 @@ fn receive_error(e: GunyahError) -> Error {
     match e {
         GunyahError::AddrOverflow | GunyahError::ArgumentSize => Error::RxStuck { code: Some(e) },
         e => Error::Hypervisor(e),
+    }
+}
+
+/// The error an injected fault makes the queue return, if any (on any call it reaches).
+pub fn error_of(call: Call, fault: Fault) -> Option<Error> {
+    match (call, fault) {
+        (Call::Send, Fault::Fail(e)) if e != GunyahError::MsgqueueFull => {
+            Some(Error::Hypervisor(e))
+        }
+        (Call::Receive, Fault::Fail(e)) if e != GunyahError::MsgqueueEmpty => {
+            Some(receive_error(e))
+        }
+        (Call::Receive, Fault::Stuck) => Some(Error::RxStuck { code: None }),
+        (Call::Receive, Fault::Oversized { excess }) => {
+            Some(Error::Abi(AbiViolation::SizeExceedsBuffer {
+                size: MAX as u64 + excess,
+                capacity: MAX,
+            }))
+        }
+        (Call::Flush, Fault::Fail(e)) => Some(Error::Hypervisor(e)),
+        _ => None,
     }
 }
