@@ -396,3 +396,21 @@ fn revoke_touches_only_the_named_capability() {
         RawOutput::received(1, false)
     );
 }
+
+#[test]
+fn queues_lists_every_queue_with_its_id() {
+    // `queues()` is how a caller (the std layer's Debug, an EL2 model's dump) walks the
+    // hypervisor's objects: it must yield each created queue once, under the id that
+    // `create_queue` returned, in creation order, with its live state.
+    let mut hyp = Hyp::<3, 8, 8, 240>::new();
+    let small = hyp.create_queue(QueueConfig::new(2, 16)).unwrap();
+    let rm = hyp.create_queue(QueueConfig::RM_LINK).unwrap();
+    let cap = hyp.grant(A, rm, Rights::SEND).unwrap();
+    assert_eq!(hyp.send(A, cap, b"m", SendFlags::NONE).raw.x0, 0);
+    let listed: Vec<_> = hyp
+        .queues()
+        .map(|(id, q)| (id, q.depth().get(), q.max_size(), q.len()))
+        .collect();
+    assert_eq!(listed, [(small, 2, 16, 0), (rm, 8, 240, 1)]);
+    assert_eq!((small, rm), (QueueId(0), QueueId(1)));
+}
