@@ -4,13 +4,16 @@
 //! backend, in both error modes, and checked against a reference model written from the spec
 //! for this test alone (`reference.rs`):
 //!
-//! - inline delivery: step by step, every result, every message handed to the RX callback,
-//!   the TX state, the RX request, every counter and both hypervisor queues' lengths; and
-//!   after each step, that messages the client cannot know of exist only because of an
-//!   injection (a dropped RX edge, a false "empty");
-//! - threaded delivery: every send's result step by step (the TX side is the test thread's
-//!   alone), then, once delivery is idle, the same "stranded only by an injection" check and
-//!   the counters that must add up;
+//! - inline delivery: step by step, every result, every message handed to the RX callback and
+//!   every error its drain returned, the TX state, the RX request, every counter, the
+//!   hypercalls made and both hypervisor queues' lengths; and after each step, that messages
+//!   the client cannot know of exist only because of an injection (a dropped RX edge, a false
+//!   "empty");
+//! - threaded delivery: every send's and peer receive's result step by step (the TX side is
+//!   the test thread's alone), every other error (the test thread's and the RX handler's)
+//!   explained by an injection or the shutdown; then, once delivery is idle, the same
+//!   "stranded only by an injection" check, no `Full` left with room and every edge
+//!   delivered, and the counters that must add up;
 //! - both: at the end, the ledgers of both directions (`ledger.rs`): every accepted message
 //!   arrived once and in order, unless a flush or a shutdown accounts for it.
 //!
@@ -25,9 +28,9 @@ mod ops;
 mod reference;
 mod system;
 
-use gunyah_msgq::GunyahError::{MsgqueueEmpty, MsgqueueFull};
 use std::cell::RefCell;
 
+use gunyah_msgq::GunyahError::{MsgqueueEmpty, MsgqueueFull};
 use gunyah_msgq::{DrainOutcome, Error, SendOutcome, Stats, TxState};
 use gunyah_msgq_hal_tests::cases::faults::FaultFixture;
 use gunyah_msgq_hal_tests::{ErrorMode, Fixture, Line};
