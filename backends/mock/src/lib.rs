@@ -12,7 +12,9 @@
 //! - The std layer (feature `std`, default): `MockHypervisor` shares one model between
 //!   threads; a `Guest` is one VM's `Hypercall` backend; a `MockIrq` is a vIRQ line
 //!   (`IrqLine`) with GIC-like masking, pending and active states, edge or level triggering,
-//!   and delivery inline or on threads.
+//!   and delivery inline or on threads. `rm` is a simulated resource manager at the far
+//!   end of a guest's RM link: RM RPC framing, `VM_GET_VMID`, `VM_GET_HYP_RESOURCES`,
+//!   notifications and injected misbehaviour.
 //!
 #![cfg_attr(feature = "std", doc = include_str!("std_examples.md"))]
 //! Test binaries that link the core need a `critical-section` implementation
@@ -43,6 +45,8 @@ mod hypervisor;
 mod irq;
 #[cfg(feature = "std")]
 mod link;
+#[cfg(feature = "std")]
+pub mod rm;
 #[cfg(feature = "std")]
 mod stats;
 #[cfg(all(test, feature = "std"))]
