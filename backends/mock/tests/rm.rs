@@ -528,10 +528,12 @@ fn wrong_seq_and_wrong_msg_id() {
 fn an_error_reply_with_a_given_code() {
     let (_hyp, _guest, q, rm) = three_fragment_setup();
     rm.inject_next(2, Misbehaviour::Error(5));
+    assert_eq!(rm.injections_left(), 1);
     let busy = |seq: u8| vec![0x21, 0x02, seq, 0, 0x20, 0, 0, 0x56, 5, 0, 0, 0];
     assert_eq!(call(&q, &rm, &resources_request(1)), [busy(1)]);
     assert_eq!(call(&q, &rm, &resources_request(2)), [busy(2)]);
     // Spent after two.
+    assert_eq!(rm.injections_left(), 0);
     assert_eq!(call(&q, &rm, &resources_request(3)).len(), 3);
 }
 
@@ -627,7 +629,9 @@ fn misbehaviour_by_predicate() {
         call(&q, &rm, &request(3, VM_GET_VMID, &[])),
         [vmid_reply(3)]
     );
+    assert_eq!(rm.injections_left(), 1);
     rm.clear_injections();
+    assert_eq!(rm.injections_left(), 0);
     assert_eq!(
         call(&q, &rm, &request(4, VM_GET_VMID, &[])),
         [vmid_reply(4)]
@@ -703,6 +707,10 @@ fn the_rm_thread_answers_a_polling_guest() {
         assert_eq!(got, [vmid_reply(seq)]);
     }
     assert_eq!(thread.rm().stats().requests, 20);
+    // Idle, it waits for a vIRQ: no receive without one.
+    let receives = rm.endpoint().guest().stats().receives;
+    std::thread::sleep(Duration::from_millis(30));
+    assert_eq!(rm.endpoint().guest().stats().receives, receives);
     thread.stop();
     assert!(!rm.endpoint().rx_irq().is_enabled());
     assert!(!rm.endpoint().rx_irq().has_handler());
@@ -727,6 +735,24 @@ fn the_rm_thread_serves_what_was_queued_before() {
     assert!(format!("{thread:?}").contains("running: true"));
     drop(thread);
     assert!(!rm.endpoint().tx_irq().has_handler());
+}
+
+#[test]
+fn the_rm_thread_serves_requests_whose_edge_is_gone() {
+    let (_hyp, _guest, q, rm) = default_setup();
+    // Someone else took the request's RX edge.
+    rm.endpoint().rx_irq().set_handler(|| {});
+    rm.endpoint().rx_irq().enable();
+    send(&q, &request(1, VM_GET_VMID, &[]));
+    assert_eq!(rm.endpoint().rx_irq().stats().delivered, 1);
+    let thread = rm.spawn().unwrap();
+    let mut got = Vec::new();
+    wait_for("the reply", || {
+        got.extend(recv_all(&q));
+        !got.is_empty()
+    });
+    assert_eq!(got, [vmid_reply(1)]);
+    thread.stop();
 }
 
 /// A guest on a threaded hypervisor: its RX handler collects what arrives.
@@ -800,29 +826,52 @@ fn reentrant_calls_from_an_inline_guest_handler() {
 }
 
 #[test]
-fn a_flush_that_meets_full_retries_when_asked_meanwhile() {
-    // The guest's handler (inline, on the first fragment) queues a notification while the
-    // RM is sending a 12-fragment reply: the RM goes round once more after FULL.
+fn a_flush_asked_to_go_round_again() {
+    // Inline delivery: the guest's RX handler runs inside the RM's send and queues a
+    // notification while the RM is sending (on the 1st and 3rd RX edges only).
     let hyp = MockHypervisor::new();
     let builder = (0..60).fold(SimulatedRm::builder(), |b, i| b.resource(extra(i)));
     let (guest, rm) = builder.build(&hyp).unwrap();
-    let (rm2, once) = (rm.clone(), std::sync::atomic::AtomicBool::new(true));
+    let (rm2, edges) = (rm.clone(), std::sync::atomic::AtomicU32::new(0));
     guest.rx_irq().set_handler(move || {
-        if once.swap(false, std::sync::atomic::Ordering::SeqCst) {
+        let n = edges.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if n == 1 || n == 3 {
             rm2.send_notification(0x5600_0017, &[]).unwrap();
         }
     });
     guest.rx_irq().enable();
+    let note = vec![0x21, 0x03, 0, 0, 0x17, 0, 0, 0x56];
     let q = guest.msg_queue::<240>().unwrap();
-    send(&q, &request(1, VM_GET_HYP_RESOURCES, &[3, 0, 0, 0]));
+    let full = || hyp.call_stats(RM_VM).sends_full;
+
+    // 1. The notification queued during the reply's send goes out after it; the request to go
+    //    round again is used up with it.
+    send(&q, &request(1, VM_GET_VMID, &[]));
     assert_eq!(rm.serve_pending(), 1);
-    assert_eq!(rm.outbox_len(), 5);
-    assert_eq!(hyp.call_stats(RM_VM).sends_full, 2);
+    assert_eq!((guest.rx_len(), rm.outbox_len(), full()), (2, 0, 0));
+    // 2. So a later FULL ends that flush at once: one FULL, six of twelve fragments sent.
+    send(&q, &resources_request(2));
+    assert_eq!(rm.serve_pending(), 1);
+    assert_eq!((guest.rx_len(), rm.outbox_len(), full()), (8, 6, 1));
+    let got = recv_all(&q);
+    assert_eq!(got[..2], [vmid_reply(1), note.clone()]);
+    assert_eq!(rm.serve_pending(), 0);
+    let mut reply = got[2..].to_vec();
+    reply.extend(recv_all(&q));
+    assert_eq!(reassemble(&reply, 2, 2, VM_GET_HYP_RESOURCES).len(), 2736);
+    // 3. A notification queued during a flush that then meets FULL: it tries once more.
+    send(&q, &resources_request(3));
+    assert_eq!(rm.serve_pending(), 1);
+    assert_eq!((guest.rx_len(), rm.outbox_len(), full()), (8, 5, 3));
     let mut got = recv_all(&q);
-    rm.serve_pending();
+    assert_eq!(rm.serve_pending(), 0);
     got.extend(recv_all(&q));
     assert_eq!(got.len(), 13);
-    assert_eq!(got[12], [0x21, 0x03, 0, 0, 0x17, 0, 0, 0x56]);
+    assert_eq!(got[12], note);
+    assert_eq!(
+        reassemble(&got[..12], 2, 3, VM_GET_HYP_RESOURCES).len(),
+        2736
+    );
     hyp.shutdown();
 }
 

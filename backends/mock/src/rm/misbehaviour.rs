@@ -154,7 +154,8 @@ impl Misbehaviour {
             }
             Misbehaviour::DuplicateFragment(i) => {
                 if let Some(f) = frags.get(*i).cloned() {
-                    frags.insert(*i + 1, f);
+                    // The copy goes next to it (before or after: the same bytes).
+                    frags.insert(*i, f);
                 }
             }
             Misbehaviour::WrongSeq(seq) => patch(&mut frags, 2, &seq.to_le_bytes()),

@@ -403,6 +403,13 @@ impl SimulatedRm {
         self.state().injections.clear();
     }
 
+    /// Injections that may still apply: a `Next(n)` one until its `n` replies are used, a
+    /// `Matching` one until cleared. A test can check that what it set up was used.
+    #[must_use]
+    pub fn injections_left(&self) -> usize {
+        self.state().injections.len()
+    }
+
     /// Sends the replies held by [`Misbehaviour::Late`] now.
     pub fn release_late(&self) {
         self.state().release_late();
@@ -439,7 +446,6 @@ impl SimulatedRm {
                 return 0;
             }
             st.serving = true;
-            st.serve_again = false;
         }
         self.flush();
         let mut received = 0;
@@ -538,13 +544,14 @@ impl SimulatedRm {
                 return;
             }
             st.flushing = true;
-            st.flush_again = false;
         }
         loop {
             let frag = {
                 let mut st = self.state();
                 let Some(frag) = st.outbox.front().cloned() else {
+                    // A request to go round again is answered: nothing is left.
                     st.flushing = false;
+                    st.flush_again = false;
                     return;
                 };
                 frag

@@ -206,6 +206,14 @@ fn misbehaviour_on_fragments() {
     assert_eq!(s[2], [0x21, 0x03, 0, 0, 0x17, 0, 0, 0, 5]);
     assert_eq!((s.len(), &s[3]), (4, &t[2]));
     assert_eq!(fx.notifications, 1);
+    // A notification too long for one message is left out.
+    let long = Misbehaviour::InterleavedNotification {
+        after: 1,
+        msg_id: 0x17,
+        payload: vec![0; MAX_PAYLOAD + 1],
+    };
+    assert_eq!(sent(long, &mut fx), t);
+    assert_eq!(fx.notifications, 1);
     assert_eq!(Misbehaviour::Late.apply(three(), &mut fx), Plan::Hold(t));
     assert_eq!(Misbehaviour::NoReply.apply(three(), &mut fx), Plan::Nothing);
     assert_eq!(
