@@ -16,7 +16,9 @@ use gunyah_msgq_mock::{Endpoint, Guest, MockHypervisor, MockIrq};
 
 type Q = MsgQueue<Guest, MockIrq, 240>;
 
-const LONG: Duration = Duration::from_secs(20);
+/// How long a threaded test waits for the RM: far above what a hand-off takes, short enough
+/// that a broken RM fails the test rather than stalling it.
+const LONG: Duration = Duration::from_secs(5);
 
 /// An inline hypervisor, the guest's queue (not started: the test polls) and the RM.
 fn setup(rm: gunyah_msgq_mock::rm::RmBuilder) -> (MockHypervisor, Endpoint, Q, SimulatedRm) {
@@ -711,7 +713,7 @@ fn the_rm_thread_answers_a_polling_guest() {
     let receives = rm.endpoint().guest().stats().receives;
     std::thread::sleep(Duration::from_millis(30));
     assert_eq!(rm.endpoint().guest().stats().receives, receives);
-    thread.stop();
+    assert!(thread.stop());
     assert!(!rm.endpoint().rx_irq().is_enabled());
     assert!(!rm.endpoint().rx_irq().has_handler());
     // Stopped: a request stays queued.
@@ -752,7 +754,19 @@ fn the_rm_thread_serves_requests_whose_edge_is_gone() {
         !got.is_empty()
     });
     assert_eq!(got, [vmid_reply(1)]);
-    thread.stop();
+    assert!(thread.stop());
+}
+
+#[test]
+fn stop_reports_a_panicked_rm_thread() {
+    let (_hyp, _guest, q, rm) = default_setup();
+    rm.inject(Injection::matching(Misbehaviour::NoReply, |_| {
+        panic!("a predicate that panics")
+    }));
+    let thread = rm.spawn().unwrap();
+    send(&q, &request(1, VM_GET_VMID, &[]));
+    wait_for("the request", || rm.stats().requests == 1);
+    assert!(!thread.stop());
 }
 
 /// A guest on a threaded hypervisor: its RX handler collects what arrives.
@@ -779,7 +793,7 @@ fn threaded_delivery_and_a_reply_longer_than_the_queue() {
     }
     rm.send_notification(0x5600_0017, &[1]).unwrap();
     wait_for("the notification", || inbox.lock().unwrap().len() == 1);
-    thread.stop();
+    assert!(thread.stop());
     let s = rm.stats();
     assert_eq!((s.requests, s.replies, s.fragments_sent), (10, 10, 66));
     hyp.shutdown();
@@ -900,6 +914,8 @@ fn a_send_the_hypervisor_refuses_is_counted() {
 fn stats_and_debug() {
     let (_hyp, _guest, _q, rm) = default_setup();
     assert_eq!(rm.stats(), RmStats::default());
+    let (_hyp, guest, _q, _rm) = setup(gunyah_msgq_mock::rm::RmBuilder::default());
+    assert_eq!(guest.vm(), VmId(3));
     assert!(format!("{rm:?}").contains("vmid: 3"));
     let i = Injection::next(2, Misbehaviour::Late);
     assert!(format!("{i:?}").contains("Next(2)"));

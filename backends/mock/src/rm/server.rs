@@ -80,14 +80,7 @@ pub struct RmBuilder {
 
 impl Default for RmBuilder {
     fn default() -> Self {
-        RmBuilder {
-            vmid: DEFAULT_VMID,
-            rm_vm: RM_VM,
-            link: LinkConfig::RM_LINK,
-            tx_virq: DEFAULT_TX_VIRQ,
-            rx_virq: DEFAULT_RX_VIRQ,
-            extra: Vec::new(),
-        }
+        SimulatedRm::builder()
     }
 }
 
@@ -329,7 +322,14 @@ impl SimulatedRm {
     /// A builder with the defaults: VMID 3, the RM link's queues, vIRQs 960 and 961.
     #[must_use]
     pub fn builder() -> RmBuilder {
-        RmBuilder::default()
+        RmBuilder {
+            vmid: DEFAULT_VMID,
+            rm_vm: RM_VM,
+            link: LinkConfig::RM_LINK,
+            tx_virq: DEFAULT_TX_VIRQ,
+            rx_virq: DEFAULT_RX_VIRQ,
+            extra: Vec::new(),
+        }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {

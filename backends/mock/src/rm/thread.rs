@@ -97,26 +97,27 @@ impl RmThread {
         &self.rm
     }
 
-    /// Stops the thread: masks the RM's lines, removes their handlers and joins it.
-    pub fn stop(mut self) {
-        self.halt();
+    /// Stops the thread: masks the RM's lines, removes their handlers and joins it. Returns
+    /// whether it ended cleanly (`false`: it panicked, in an injection's predicate say).
+    pub fn stop(mut self) -> bool {
+        self.halt()
     }
 
-    fn halt(&mut self) {
+    fn halt(&mut self) -> bool {
         for line in [self.rm.endpoint().rx_irq(), self.rm.endpoint().tx_irq()] {
             line.disable();
             line.clear_handler();
         }
         self.wake.stop();
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
+        self.handle
+            .take()
+            .is_none_or(|handle| handle.join().is_ok())
     }
 }
 
 impl Drop for RmThread {
     fn drop(&mut self) {
-        self.halt();
+        let _ = self.halt();
     }
 }
 

@@ -75,7 +75,8 @@ impl Header {
         let id = self.msg_id.to_le_bytes();
         [
             API_BYTE,
-            (self.continuations << 2) | self.msg_type.bits(),
+            // The fields never overlap: `+` is `|` here (and a mutant of it is not equivalent).
+            (self.continuations << 2) + self.msg_type.bits(),
             seq[0],
             seq[1],
             id[0],
