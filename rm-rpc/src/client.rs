@@ -279,6 +279,11 @@ impl<M, D, N, const BUF: usize> Client<M, D, N, BUF> {
     pub fn mailbox(&self) -> &M {
         &self.mailbox
     }
+
+    /// The clock.
+    pub fn delay(&self) -> &D {
+        &self.delay
+    }
 }
 
 impl<M, D, N, const BUF: usize> Client<M, D, N, BUF>
