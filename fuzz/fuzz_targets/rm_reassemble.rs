@@ -143,7 +143,7 @@ fn frames(ops: &[Op]) -> Vec<Vec<u8>> {
                 let mut joined = Vec::new();
                 for (i, fragment) in fragmenter.enumerate() {
                     let frame = fragment.frame();
-                    assert!(frame.len() <= max.min(240));
+                    assert!(frame.as_bytes().len() <= max.min(240));
                     assert_eq!(fragment.flags() == SendFlags::PUSH, i == n - 1);
                     joined.extend_from_slice(fragment.body());
                     out.push(frame.as_bytes().to_vec());

@@ -19,9 +19,9 @@
 //! let frames = Fragmenter::new(MsgType::Request, 1, 0x5600_0020, &payload, RM_MSG_SIZE)?;
 //! assert_eq!(frames.continuations(), 1);
 //! let frames: Vec<_> = frames.collect();
-//! assert_eq!(frames[0].frame().len(), 240); // header + 232 bytes
+//! assert_eq!(frames[0].frame().as_bytes().len(), 240); // header + 232 bytes
 //! assert_eq!(frames[0].flags(), SendFlags::NONE);
-//! assert_eq!(frames[1].frame().len(), 8 + 68); // a continuation with the rest
+//! assert_eq!(frames[1].frame().as_bytes().len(), 8 + 68); // a continuation with the rest
 //! assert_eq!(frames[1].flags(), SendFlags::PUSH);
 //! # Ok::<(), gunyah_rm_rpc::FragmentError>(())
 //! ```
@@ -74,19 +74,16 @@ impl core::error::Error for FragmentError {}
 /// The payload bytes one frame carries on a queue of `max_msg_size`-byte messages: at most
 /// [`MAX_FRAGMENT_PAYLOAD`], 0 if not even a header and one byte fit.
 #[must_use]
-pub const fn chunk_size(max_msg_size: usize) -> usize {
-    let room = max_msg_size.saturating_sub(HEADER_LEN);
-    if room < MAX_FRAGMENT_PAYLOAD {
-        room
-    } else {
-        MAX_FRAGMENT_PAYLOAD
-    }
+pub fn chunk_size(max_msg_size: usize) -> usize {
+    max_msg_size
+        .saturating_sub(HEADER_LEN)
+        .min(MAX_FRAGMENT_PAYLOAD)
 }
 
 /// The largest payload one message carries on a queue of `max_msg_size`-byte messages
 /// (14,616 bytes on the resource manager's 240-byte link).
 #[must_use]
-pub const fn max_payload(max_msg_size: usize) -> usize {
+pub fn max_payload(max_msg_size: usize) -> usize {
     (MAX_CONTINUATIONS as usize + 1) * chunk_size(max_msg_size)
 }
 
@@ -232,22 +229,10 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// The bytes.
+    /// The bytes: 8..=240 of them.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
-    }
-
-    /// The length in bytes: 8..=240.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Never true: a frame has at least its header.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 }
 
@@ -270,6 +255,7 @@ mod tests {
         assert_eq!(chunk_size(1023), 232);
         assert_eq!(max_payload(240), MAX_PAYLOAD);
         assert_eq!(max_payload(64), 63 * 56);
+        assert_eq!(MAX_FRAME, 240);
     }
 
     #[test]
@@ -284,6 +270,7 @@ mod tests {
     fn size_hint_counts_down() {
         let payload = [0u8; 500];
         let mut f = Fragmenter::new(MsgType::Request, 0, 1, &payload, 240).unwrap();
+        assert_eq!(f.continuations(), 2);
         assert_eq!(f.len(), 3);
         f.next();
         assert_eq!(f.len(), 2);
@@ -302,7 +289,7 @@ mod tests {
         let frames: Vec<_> = f.collect();
         assert_eq!(frames.len(), 2);
         let first = frames[0].frame();
-        assert_eq!((first.len(), first.is_empty()), (240, false));
+        assert_eq!(first.as_bytes().len(), 240);
         assert_eq!(&first.as_bytes()[8..], &payload[..232]);
         assert_eq!(frames[0].body(), &payload[..232]);
         assert!(!frames[0].is_last());

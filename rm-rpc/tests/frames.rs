@@ -146,7 +146,7 @@ fn smaller_queues_get_smaller_frames() {
     // A larger queue still gets at most 240-byte frames: the RM's limit.
     let frames: Vec<_> = Fragmenter::new(MsgType::Request, 0, 1, &payload(300), 1023)
         .unwrap()
-        .map(|f| f.frame().len())
+        .map(|f| f.frame().as_bytes().len())
         .collect();
     assert_eq!(frames, [240, 76]);
     // 9 bytes hold a header and one byte; 8 do not.

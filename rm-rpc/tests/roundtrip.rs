@@ -102,7 +102,7 @@ proptest! {
             let mut got = None;
             let payload = &payload[..payload.len().min(max_payload(max))];
             for f in Fragmenter::new(MsgType::Notification, 0, i as u32 + 1, payload, max).unwrap() {
-                prop_assert!(f.frame().len() <= max.min(240));
+                prop_assert!(f.frame().as_bytes().len() <= max.min(240));
                 let pushed = rx.push(f.frame().as_bytes());
                 prop_assert_eq!(pushed.aborted, None);
                 if let Ok(Progress::Complete(msg)) = pushed.result {
