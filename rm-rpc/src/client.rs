@@ -11,7 +11,8 @@
 //! - **Matching on seq and msg_id.** Each request gets the next seq. A reply whose seq or
 //!   msg_id is not the outstanding request's (a late reply to a request that timed out) is
 //!   dropped and counted in [`ClientStats::late_replies`]: it is never taken for the answer
-//!   to a later request.
+//!   to a later request. (seq is 16 bits: only a reply held back across 65,536 later
+//!   requests with the same msg_id could be mistaken.)
 //! - **Reply storage owned by the client**: a `BUF`-byte reassembly buffer, which
 //!   [`Client::call`] lends out as the reply's payload until the next call.
 //! - **Notifications** (during a call or [`Client::poll`]) go to the handler given to
