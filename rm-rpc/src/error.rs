@@ -48,12 +48,20 @@ pub enum RmError {
     IrqInUse,
     /// 17: an IRQ already released.
     IrqReleased,
+    /// 18: in use. Not in the spec: the resource manager's source of the real build
+    /// (bf31a9a) adds 18-20.
+    InUse,
+    /// 19: an IRQ that is not mapped.
+    IrqNotMapped,
+    /// 20: the VM is not in a state that allows the call (for example `VM_GET_ID` on a VM
+    /// that is not ready or running).
+    VmState,
     /// Any other nonzero word (Linux maps these to `-EBADMSG`).
     Unknown(u32),
 }
 
 /// The named codes, in word order (without `Unimplemented`).
-const NAMED: [RmError; 17] = [
+const NAMED: [RmError; 20] = [
     RmError::NoMem,
     RmError::NoResource,
     RmError::Denied,
@@ -71,6 +79,9 @@ const NAMED: [RmError; 17] = [
     RmError::IrqInvalid,
     RmError::IrqInUse,
     RmError::IrqReleased,
+    RmError::InUse,
+    RmError::IrqNotMapped,
+    RmError::VmState,
 ];
 
 impl RmError {
@@ -80,7 +91,7 @@ impl RmError {
         match word {
             0 => None,
             u32::MAX => Some(RmError::Unimplemented),
-            1..=17 => Some(NAMED[word as usize - 1]),
+            1..=20 => Some(NAMED[word as usize - 1]),
             _ => Some(RmError::Unknown(word)),
         }
     }
@@ -107,6 +118,9 @@ impl RmError {
             RmError::IrqInvalid => 15,
             RmError::IrqInUse => 16,
             RmError::IrqReleased => 17,
+            RmError::InUse => 18,
+            RmError::IrqNotMapped => 19,
+            RmError::VmState => 20,
             RmError::Unknown(word) => word,
         }
     }
@@ -212,7 +226,9 @@ mod tests {
         assert_eq!(RmError::from_word(4), Some(RmError::MsgInvalid));
         assert_eq!(RmError::from_word(13), Some(RmError::VmidInvalid));
         assert_eq!(RmError::from_word(17), Some(RmError::IrqReleased));
-        assert_eq!(RmError::from_word(18), Some(RmError::Unknown(18)));
+        assert_eq!(RmError::from_word(18), Some(RmError::InUse));
+        assert_eq!(RmError::from_word(20), Some(RmError::VmState));
+        assert_eq!(RmError::from_word(21), Some(RmError::Unknown(21)));
         for (i, e) in NAMED.iter().enumerate() {
             assert_eq!(e.word() as usize, i + 1);
             assert!(!matches!(e, RmError::Unknown(_)));

@@ -59,7 +59,9 @@
 //! - **An unknown msg_id** is answered with RM error word `0xFFFFFFFF` and no more payload
 //!   (a 12-byte message): the spec's "unimplemented", as [`RmError::Unimplemented`].
 //! - **Error word 4** is `INVALID` in the spec and `MSG_INVALID` in the resource manager's
-//!   source (a request of the wrong length): [`RmError::MsgInvalid`].
+//!   source (a request of the wrong length): [`RmError::MsgInvalid`]. The spec's list ends at
+//!   17; the source of the real build (bf31a9a) adds 18 `IN_USE`, 19 `IRQ_NOT_MAPPED` and
+//!   20 `VM_STATE`, named here too (not observed).
 //! - **Reassembly.** The spec follows Linux (abort a partial message on a continuation with
 //!   another msg_id or count) and notes that the resource manager compares seq too. This
 //!   crate compares all three ([`reassemble`]).
