@@ -79,6 +79,7 @@ macro_rules! const_unless_loom {
 
 pub mod abi;
 mod cap;
+pub mod desc;
 mod error;
 mod hypercall;
 mod irq;
@@ -88,6 +89,7 @@ mod stats;
 mod sync;
 
 pub use cap::{CapId, SendFlags};
+pub use desc::{DescError, LinkDesc, QueueDesc, RmLink};
 pub use error::{AbiViolation, Direction, Error, GunyahError, errno};
 pub use hypercall::{Hypercall, RawOutput};
 pub use irq::{IrqLine, Trigger};

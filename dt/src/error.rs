@@ -3,9 +3,9 @@
 use core::fmt;
 
 use gunyah_msgq::Direction;
+use gunyah_msgq::desc::DescError;
 
-/// Why a device tree names no usable message queue, or why a description cannot become a
-/// queue configuration.
+/// Why a device tree names no usable message queue.
 ///
 /// Every way a tree can be wrong is one of these: the reader never panics on a bad tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,24 +95,9 @@ pub enum DtError {
         /// Its value.
         value: u32,
     },
-    /// A queue's maximum message size is larger than the endpoint's `MAX`: an RX queue could
-    /// never receive its head message, a TX queue could be sent messages its peer's buffer
-    /// does not hold.
-    TooLarge {
-        /// The queue.
-        direction: Direction,
-        /// Its maximum message size from the tree.
-        size: usize,
-        /// The endpoint's `MAX`.
-        max: usize,
-    },
-    /// A TX configuration asked of an RX queue, or the reverse.
-    WrongDirection {
-        /// The direction the configuration needs.
-        expected: Direction,
-        /// The queue's direction.
-        found: Direction,
-    },
+    /// A description the tree's values make is not one of a queue the hypervisor could have
+    /// made (the core's checks, [`QueueDesc::new`](crate::QueueDesc::new) and the like).
+    Desc(DescError),
 }
 
 impl fmt::Display for DtError {
@@ -172,23 +157,25 @@ impl fmt::Display for DtError {
             DtError::BadDepth { property, value } => {
                 write!(f, "`{property}` = {value} is not in 1..=255")
             }
-            DtError::TooLarge {
-                direction,
-                size,
-                max,
-            } => write!(
-                f,
-                "{direction:?} queue's maximum message size {size} is larger than the \
-                 endpoint's MAX {max}"
-            ),
-            DtError::WrongDirection { expected, found } => {
-                write!(f, "a {expected:?} configuration asked of a {found:?} queue")
-            }
+            DtError::Desc(e) => write!(f, "bad queue description: {e}"),
         }
     }
 }
 
-impl core::error::Error for DtError {}
+impl core::error::Error for DtError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            DtError::Desc(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<DescError> for DtError {
+    fn from(e: DescError) -> DtError {
+        DtError::Desc(e)
+    }
+}
 
 /// Why the parser refused the blob (the parser's own description, kept opaque so that its
 /// types are not part of this crate's API).

@@ -108,15 +108,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod desc;
 mod error;
 mod parse;
 mod walk;
 
 use dtoolkit::fdt::Fdt;
 
-pub use desc::{LinkDesc, QueueDesc, RmLink};
 pub use error::{DtError, MalformedTree};
+/// The link descriptions this crate returns. They are [`gunyah_msgq`]'s own types (its
+/// [`desc`](gunyah_msgq::desc) module), so that other discovery sources return the same ones.
+pub use gunyah_msgq::desc::{DescError, LinkDesc, QueueDesc, RmLink};
 pub use parse::{MSGQ_COMPATIBLE, RM_COMPATIBLE};
 pub use walk::MAX_DEPTH;
 

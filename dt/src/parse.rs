@@ -62,10 +62,10 @@ pub(crate) fn is_compatible(node: &FdtNode<'_>, compatible: &str) -> bool {
 pub(crate) fn rm_link(node: &FdtNode<'_>, cells: Cells) -> Result<RmLink, DtError> {
     let caps = caps(node, cells, 2)?;
     let irqs = interrupts(node, &[&TX, &RX])?;
-    Ok(RmLink {
-        tx: queue(node, &TX, caps[0], irqs[0])?,
-        rx: queue(node, &RX, caps[1], irqs[1])?,
-    })
+    Ok(RmLink::new(
+        queue(node, &TX, caps[0], irqs[0])?,
+        queue(node, &RX, caps[1], irqs[1])?,
+    )?)
 }
 
 /// A labelled message-queue node's label.
@@ -90,19 +90,15 @@ pub(crate) fn link(node: &FdtNode<'_>, cells: Cells) -> Result<LinkDesc, DtError
     };
     let caps = caps(node, cells, order.len())?;
     let irqs = interrupts(node, order)?;
-    let mut link = LinkDesc {
-        label,
-        tx: None,
-        rx: None,
-    };
+    let (mut tx, mut rx) = (None, None);
     for (i, names) in order.iter().enumerate() {
         let desc = Some(queue(node, names, caps[i], irqs[i])?);
         match names.direction {
-            Direction::Tx => link.tx = desc,
-            Direction::Rx => link.rx = desc,
+            Direction::Tx => tx = desc,
+            Direction::Rx => rx = desc,
         }
     }
-    Ok(link)
+    Ok(LinkDesc::new(label, tx, rx)?)
 }
 
 /// One queue: its `reg` and `interrupts` entries, decoded, and its size properties.
@@ -112,14 +108,14 @@ fn queue(
     cap: CapId,
     (intid, trigger): (u32, Trigger),
 ) -> Result<QueueDesc, DtError> {
-    Ok(QueueDesc {
-        direction: names.direction,
+    Ok(QueueDesc::new(
+        names.direction,
         cap,
         intid,
         trigger,
-        max_msg_size: message_size(node, names.message_size)?,
-        depth: queue_depth(node, names.queue_depth)?,
-    })
+        message_size(node, names.message_size)?,
+        queue_depth(node, names.queue_depth)?,
+    )?)
 }
 
 /// A required property.

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use gunyah_msgq::{CapId, Direction, Trigger};
-use gunyah_msgq_dt::{DtError, LinkDesc, Tree};
+use gunyah_msgq_dt::{DescError, DtError, LinkDesc, Tree};
 
 fn msgq(name: &str, props: Vec<Prop>) -> Node {
     node(name, props, vec![])
@@ -65,7 +65,7 @@ fn a_labelled_full_duplex_pair() {
     );
     assert_eq!(
         tx.tx_config::<511, _>(7u32).unwrap_err(),
-        DtError::TooLarge {
+        DescError::TooLarge {
             direction: Direction::Tx,
             size: 512,
             max: 511

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use gunyah_msgq::{CapId, Direction, RM_MSG_SIZE, Trigger};
-use gunyah_msgq_dt::{DtError, RmLink, Tree};
+use gunyah_msgq_dt::{DescError, DtError, RmLink, Tree};
 
 fn rm_link(blob: &[u8]) -> Result<RmLink, DtError> {
     Tree::new(blob)?.rm_link()
@@ -441,7 +441,7 @@ fn message_size_above_the_endpoints_max() {
     let link = rm_link(&rm_tree(rm_props())).unwrap();
     assert_eq!(
         link.configs::<239, _>((), ()).unwrap_err(),
-        DtError::TooLarge {
+        DescError::TooLarge {
             direction: Direction::Tx,
             size: 240,
             max: 239
@@ -455,7 +455,7 @@ fn message_size_above_the_endpoints_max() {
     .unwrap();
     assert_eq!(
         link.configs::<RM_MSG_SIZE, _>((), ()).unwrap_err(),
-        DtError::TooLarge {
+        DescError::TooLarge {
             direction: Direction::Rx,
             size: 1000,
             max: 240
@@ -463,7 +463,7 @@ fn message_size_above_the_endpoints_max() {
     );
     assert_eq!(
         link.rx.rx_config::<999, _>(()).unwrap_err(),
-        DtError::TooLarge {
+        DescError::TooLarge {
             direction: Direction::Rx,
             size: 1000,
             max: 999
@@ -477,14 +477,14 @@ fn a_configuration_of_the_other_direction() {
     let link = rm_link(&rm_tree(rm_props())).unwrap();
     assert_eq!(
         link.rx.tx_config::<240, _>(()).unwrap_err(),
-        DtError::WrongDirection {
+        DescError::WrongDirection {
             expected: Direction::Tx,
             found: Direction::Rx
         }
     );
     assert_eq!(
         link.tx.rx_config::<240, _>(()).unwrap_err(),
-        DtError::WrongDirection {
+        DescError::WrongDirection {
             expected: Direction::Rx,
             found: Direction::Tx
         }
@@ -617,18 +617,31 @@ fn every_error_displays() {
             property: "p",
             value: 0,
         },
-        DtError::TooLarge {
+        DtError::Desc(DescError::TooLarge {
             direction: Direction::Rx,
             size: 2,
             max: 1,
-        },
-        DtError::WrongDirection {
-            expected: Direction::Tx,
-            found: Direction::Rx,
-        },
+        }),
     ];
     for e in errors {
         assert!(!e.to_string().is_empty());
         let _: &dyn core::error::Error = &e;
     }
+}
+
+#[test]
+fn a_description_error_converts_and_keeps_its_source() {
+    use core::error::Error as _;
+    let desc = DescError::WrongDirection {
+        expected: Direction::Tx,
+        found: Direction::Rx,
+    };
+    let e = DtError::from(desc);
+    assert_eq!(e, DtError::Desc(desc));
+    assert_eq!(
+        e.to_string(),
+        "bad queue description: a Rx queue where a Tx queue is needed"
+    );
+    assert_eq!(e.source().unwrap().to_string(), desc.to_string());
+    assert!(DtError::NoNode.source().is_none());
 }

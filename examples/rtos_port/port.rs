@@ -172,7 +172,7 @@ pub fn bring_up<H: Hypercall, I: IrqLine>(
         line(rm.rx.intid, rm.rx.trigger).ok_or(PortError::NoLine { intid: rm.rx.intid })?;
     let (tx, rx) = rm
         .configs::<MAX, I>(tx_line, rx_line)
-        .map_err(PortError::Tree)?;
+        .map_err(|e| PortError::Tree(e.into()))?;
     let link = MsgQueue::try_duplex(hyp, tx, rx).map_err(PortError::Config)?;
     if slot.init(link).is_err() {
         return Err(PortError::AlreadyUp);
