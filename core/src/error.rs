@@ -389,6 +389,11 @@ pub enum Error {
     },
     /// The hypervisor's reply broke the ABI contract.
     Abi(AbiViolation),
+    /// Another receive is already waiting on this queue (feature `async`): an `AsyncQueue`
+    /// serves one receiver at a time, so that no two tasks
+    /// wait for the same messages. Nothing was received; retry once the other receive has
+    /// ended (completed or dropped).
+    AlreadyReceiving,
 }
 
 impl Error {
@@ -405,6 +410,7 @@ impl Error {
             Error::TimedOut => errno::ETIMEDOUT,
             Error::RxStuck { .. } => errno::EIO,
             Error::Abi(_) => errno::EBADMSG,
+            Error::AlreadyReceiving => errno::EBUSY,
         }
     }
 }
@@ -429,6 +435,7 @@ impl Error {
             Error::TimedOut => ErrorKind::TimedOut,
             Error::RxStuck { .. } => ErrorKind::RxStuck,
             Error::Abi(_) => ErrorKind::HypervisorFault,
+            Error::AlreadyReceiving => ErrorKind::Busy,
         }
     }
 }
@@ -473,6 +480,7 @@ impl core::fmt::Display for Error {
                 write!(f, "RX head message cannot be read ({e})")
             }
             Error::Abi(v) => write!(f, "hypervisor broke the msgq ABI: {v:?}"),
+            Error::AlreadyReceiving => f.write_str("another receive is already waiting"),
         }
     }
 }
@@ -591,6 +599,7 @@ mod tests {
                 ErrorKind::HypervisorFault,
                 -74,
             ),
+            (Error::AlreadyReceiving, ErrorKind::Busy, -16),
         ];
         for (e, kind, errno) in cases {
             assert_eq!(e.kind(), kind, "{e:?}");
@@ -616,5 +625,9 @@ mod tests {
             "message of 9 bytes exceeds the queue's maximum of 8"
         );
         assert_eq!(Error::Closed.to_string(), "queue closed");
+        assert_eq!(
+            Error::AlreadyReceiving.to_string(),
+            "another receive is already waiting"
+        );
     }
 }

@@ -10,7 +10,8 @@
 //! - the error model: every hypervisor code as [`GunyahError`], the crate's [`Error`], and the
 //!   errno remap for FFI;
 //! - [`abi`]: the one place hypercall outputs are decoded and validated;
-//! - [`MsgQueue`]: the message queue state machine, written once for every backend.
+//! - [`MsgQueue`]: the message queue state machine, written once for every backend;
+//! - with the feature `async`, `AsyncQueue` and `AsyncMailbox`: the queue as futures.
 //!
 //! ```
 //! # use gunyah_msgq::*;
@@ -43,6 +44,14 @@
 //! }
 //! # Ok::<(), Error>(())
 //! ```
+//!
+//! # Features
+//! - `async`: `AsyncQueue`, which owns a [`MsgQueue`] and whose `send` and `recv` are
+//!   futures woken by the queue's interrupts (no allocation, no runtime, any executor; wait
+//!   slices timed by an `embedded_hal_async::delay::DelayNs`), and the `AsyncMailbox` trait
+//!   in the style of embedded-hal-async. Adds the `atomic-waker` and `embedded-hal-async`
+//!   dependencies; builds for `no_std` targets.
+//! - `mock`: mockall mocks of [`Hypercall`] and [`IrqLine`] in the `mock` module (needs `std`).
 //!
 //! # Pick a critical section (or the link fails)
 //! The queue's shared state changes inside [`critical_section::with`], and library crates
@@ -93,7 +102,11 @@ pub use desc::{DescError, LinkDesc, QueueDesc, RmLink};
 pub use error::{AbiViolation, Direction, Error, GunyahError, errno};
 pub use hypercall::{Hypercall, RawOutput};
 pub use irq::{IrqLine, Trigger};
+#[cfg(feature = "async")]
+pub use mailbox::AsyncMailbox;
 pub use mailbox::{ErrorKind, ErrorType, Mailbox, RecvOutcome, SendOutcome};
+#[cfg(feature = "async")]
+pub use queue::AsyncQueue;
 pub use queue::{
     ConfigError, DrainOutcome, MAX_MSG_SIZE, MsgQueue, RM_MSG_SIZE, RxConfig, TxConfig, TxState,
     WaitPolicy,

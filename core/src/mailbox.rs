@@ -1,5 +1,7 @@
 //! The client channel, in the style of embedded-hal 1.0: an [`ErrorType`] supertrait whose
-//! error has a [`kind`](Error::kind) generic code can match, and one small [`Mailbox`] trait.
+//! error has a [`kind`](Error::kind) generic code can match, and one small [`Mailbox`] trait;
+//! with the feature `async`, its waiting counterpart `AsyncMailbox` in the style of
+//! embedded-hal-async 1.0.
 
 use crate::SendFlags;
 
@@ -18,7 +20,8 @@ pub enum ErrorKind {
     NoMemory,
     /// The capability is null, revoked, of the wrong type or lacks the right.
     Denied,
-    /// The hypervisor object is busy.
+    /// The hypervisor object is busy, or another receive already waits on the queue
+    /// ([`Error::AlreadyReceiving`](crate::Error::AlreadyReceiving)).
     Busy,
     /// A vIRQ binding problem.
     IrqBinding,
@@ -57,6 +60,10 @@ pub trait ErrorType {
 }
 
 impl<T: ErrorType + ?Sized> ErrorType for &T {
+    type Error = T::Error;
+}
+
+impl<T: ErrorType + ?Sized> ErrorType for &mut T {
     type Error = T::Error;
 }
 
@@ -117,5 +124,88 @@ impl<T: Mailbox + ?Sized> Mailbox for &T {
 
     fn try_recv(&self, buf: &mut [u8]) -> Result<RecvOutcome, Self::Error> {
         T::try_recv(self, buf)
+    }
+}
+
+/// A mailbox whose sends and receives wait, as futures, in the style of embedded-hal-async 1.0
+/// (feature `async`): generic code waits for room or for a message without knowing the queue
+/// type. [`AsyncQueue`](crate::AsyncQueue) implements it.
+///
+/// Like [`Mailbox`], every method takes `&self`; the blanket implementations for `&T` and
+/// `&mut T` let a driver take the mailbox by reference, as embedded-hal-async drivers do.
+///
+/// # Cancel safety
+/// Both futures may be dropped at any `.await` point without losing or duplicating a message:
+/// - a dropped [`send`](Self::send) either had the message accepted (the outcome is final, and
+///   nothing submits it again) or never offered it: there is no half-sent message;
+/// - a dropped [`recv`](Self::recv) either never took the message (it stays in the
+///   hypervisor's queue for the next receive) or had already copied it into `buf`.
+///
+/// # Example
+/// A driver generic over the mailbox:
+/// ```
+/// use embedded_hal_async::delay::DelayNs;
+/// use gunyah_msgq::{AsyncMailbox, SendFlags};
+///
+/// async fn echo<M: AsyncMailbox>(mb: M, delay: &mut impl DelayNs) -> Result<(), M::Error> {
+///     let mut buf = [0; 240];
+///     let len = mb.recv(&mut buf).await?;
+///     mb.send(&buf[..len], SendFlags::PUSH, delay, 1_000).await
+/// }
+/// ```
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+#[allow(async_fn_in_trait)] // As embedded-hal-async: callers that need `Send` futures pin them.
+pub trait AsyncMailbox: ErrorType {
+    /// Sends `msg`, waiting while the queue is full.
+    ///
+    /// Contract: `Ok(())` means the hypervisor accepted the message, once. While the queue is
+    /// full, the future waits for the TX event, and retries at least once per `slice_us`
+    /// microseconds of `delay` even without one (so a lost interrupt edge costs at most one
+    /// slice). It never retries faster than one attempt per wake-up or per slice.
+    async fn send<D: embedded_hal_async::delay::DelayNs>(
+        &self,
+        msg: &[u8],
+        flags: SendFlags,
+        delay: &mut D,
+        slice_us: u32,
+    ) -> Result<(), Self::Error>;
+
+    /// Receives one message into `buf`, which must hold the queue's maximum message size,
+    /// waiting until one arrives; returns its length (`1..=buf.len()`).
+    async fn recv(&self, buf: &mut [u8]) -> Result<usize, Self::Error>;
+}
+
+#[cfg(feature = "async")]
+impl<T: AsyncMailbox + ?Sized> AsyncMailbox for &T {
+    async fn send<D: embedded_hal_async::delay::DelayNs>(
+        &self,
+        msg: &[u8],
+        flags: SendFlags,
+        delay: &mut D,
+        slice_us: u32,
+    ) -> Result<(), Self::Error> {
+        T::send(self, msg, flags, delay, slice_us).await
+    }
+
+    async fn recv(&self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        T::recv(self, buf).await
+    }
+}
+
+#[cfg(feature = "async")]
+impl<T: AsyncMailbox + ?Sized> AsyncMailbox for &mut T {
+    async fn send<D: embedded_hal_async::delay::DelayNs>(
+        &self,
+        msg: &[u8],
+        flags: SendFlags,
+        delay: &mut D,
+        slice_us: u32,
+    ) -> Result<(), Self::Error> {
+        T::send(self, msg, flags, delay, slice_us).await
+    }
+
+    async fn recv(&self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        T::recv(self, buf).await
     }
 }

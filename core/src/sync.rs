@@ -8,6 +8,8 @@
 //! - [`RequestLock`]: the RX drain's hand-off: a lock that is only ever tried, plus a request
 //!   flag that whoever finds the lock taken leaves for the holder.
 //! - [`Counter`]: a relaxed statistics counter (not swapped: it orders nothing).
+//! - [`WakerSlot`], [`Signal`] and [`Claim`] (feature `async`): the waker an interrupt handler
+//!   wakes, the same with an event flag, and the flag that admits one receiver at a time.
 //!
 //! # The loom build
 //! Under `cfg(loom)` the critical section becomes a `loom::sync::Mutex` per cell (each cell
@@ -15,7 +17,8 @@
 //! loom atomic lock word with `spin`'s orderings, and the atomics and fences loom's. loom's types
 //! have no `const fn new` (loom issue #170), so the constructors that are `const` in a normal
 //! build are plain functions under loom: [`const_unless_loom!`] writes each of them once for
-//! both builds.
+//! both builds. The waker slot becomes `loom::future::AtomicWaker` (loom's model of the same
+//! register/wake contract), the claim flag a loom atomic.
 
 #[cfg(not(loom))]
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering, fence};
@@ -270,5 +273,126 @@ impl Counter {
 
     pub(crate) fn get(&self) -> u32 {
         self.0.load(core::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+#[cfg(all(feature = "async", not(loom)))]
+type AtomicWakerInner = atomic_waker::AtomicWaker;
+#[cfg(all(feature = "async", loom))]
+type AtomicWakerInner = loom::future::AtomicWaker;
+
+/// The waker of the one task waiting for an event, which an interrupt handler wakes.
+///
+/// `atomic-waker`'s `AtomicWaker`: lock-free, no allocation, safe to wake from an interrupt
+/// handler while a task registers. The contract the async queue relies on: a waiter that
+/// [`register`](Self::register)s and *then* looks at the event's condition cannot miss an
+/// event whose handler changes the condition and *then* calls [`wake`](Self::wake). Both
+/// sides make a read-modify-write on the slot's state word; whichever comes second sees the
+/// other's (the waiter sees the condition, or the handler sees the waker). A new registration
+/// replaces the previous waker: one waiter per slot.
+#[cfg(feature = "async")]
+pub(crate) struct WakerSlot(AtomicWakerInner);
+
+#[cfg(feature = "async")]
+impl WakerSlot {
+    const_unless_loom! {
+        pub(crate) fn new() -> Self {
+            WakerSlot(AtomicWakerInner::new())
+        }
+    }
+
+    /// Makes `waker` the one the next [`wake`](Self::wake) wakes.
+    pub(crate) fn register(&self, waker: &core::task::Waker) {
+        #[cfg(not(loom))]
+        self.0.register(waker);
+        #[cfg(loom)]
+        self.0.register_by_ref(waker);
+    }
+
+    /// Wakes the registered waker, if any, and empties the slot.
+    pub(crate) fn wake(&self) {
+        self.0.wake();
+    }
+}
+
+/// An event flag with the waker of the one task waiting for it: an interrupt handler
+/// [`raise`](Self::raise)s it, the task [`register`](Self::register)s, then
+/// [`take`](Self::take)s it.
+///
+/// The flag lets the waiting task tell a wake-up with an event behind it from any other poll
+/// (an executor may poll a future whose sibling was woken), so that it makes a hypercall only
+/// for the former. The handler sets the flag *then* wakes, the task registers *then* takes
+/// the flag (both read-modify-writes): an event is seen either by the take or through the
+/// wake-up, never lost ([`WakerSlot`] gives the argument).
+#[cfg(feature = "async")]
+pub(crate) struct Signal {
+    raised: AtomicBool,
+    waker: WakerSlot,
+}
+
+#[cfg(feature = "async")]
+impl Signal {
+    const_unless_loom! {
+        pub(crate) fn new() -> Self {
+            Signal {
+                raised: AtomicBool::new(false),
+                waker: WakerSlot::new(),
+            }
+        }
+    }
+
+    /// Records an event and wakes the waiting task.
+    pub(crate) fn raise(&self) {
+        self.raised.swap(true, Ordering::AcqRel);
+        self.waker.wake();
+    }
+
+    /// Makes `waker` the one the next [`raise`](Self::raise) wakes.
+    pub(crate) fn register(&self, waker: &core::task::Waker) {
+        self.waker.register(waker);
+    }
+
+    /// Whether an event came since the last take; clears the flag.
+    pub(crate) fn take(&self) -> bool {
+        self.raised.swap(false, Ordering::AcqRel)
+    }
+}
+
+/// A flag that one holder at a time may claim: [`try_claim`](Self::try_claim) either gets it
+/// or finds it taken, never waits. Dropping the [`ClaimGuard`] gives it back, so a future that
+/// holds the guard releases it however it ends: completed, failed or dropped.
+///
+/// A read-modify-write takes it (Acquire) and another gives it back (Release), as a lock word:
+/// what one holder did is visible to the next. Both writes are `swap`s, for the reason
+/// [`RequestLock`] gives (no plain store among RMWs for loom to misplace).
+#[cfg(feature = "async")]
+pub(crate) struct Claim(AtomicBool);
+
+/// Proof of a [`Claim`]; dropping it releases the claim.
+#[cfg(feature = "async")]
+pub(crate) struct ClaimGuard<'a>(&'a AtomicBool);
+
+#[cfg(feature = "async")]
+impl Claim {
+    const_unless_loom! {
+        pub(crate) fn new() -> Self {
+            Claim(AtomicBool::new(false))
+        }
+    }
+
+    /// Takes the claim if nobody holds it.
+    pub(crate) fn try_claim(&self) -> Option<ClaimGuard<'_>> {
+        if self.0.swap(true, Ordering::Acquire) {
+            None
+        } else {
+            Some(ClaimGuard(&self.0))
+        }
+    }
+}
+
+#[cfg(feature = "async")]
+impl Drop for ClaimGuard<'_> {
+    fn drop(&mut self) {
+        self.0.swap(false, Ordering::Release);
     }
 }

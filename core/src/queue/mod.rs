@@ -5,9 +5,12 @@
 //!   interrupt entry point.
 //! - [`blocking`]: a send that waits for the TX event with a timeout.
 //! - [`rx`]: RX interrupt → bounded drain → callback, `poll_rx` and `try_recv`.
+//! - [`async_queue`] (feature `async`): the queue as futures, woken by its interrupts.
 //!
 //! This module holds the queue itself, its configuration and its lifecycle.
 
+#[cfg(feature = "async")]
+mod async_queue;
 mod blocking;
 mod rx;
 mod tx;
@@ -23,6 +26,8 @@ use crate::stats::{Counters, Stats};
 use crate::sync::{CsWord, RequestLock};
 use crate::{CapId, SendFlags};
 
+#[cfg(feature = "async")]
+pub use async_queue::AsyncQueue;
 pub use blocking::WaitPolicy;
 pub use rx::DrainOutcome;
 pub use tx::TxState;
@@ -398,6 +403,16 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn start(&self, on_msg: impl FnMut(&[u8])) -> Result<DrainOutcome, Error> {
+        self.enable_lines()?;
+        if self.rx.is_none() {
+            return Ok(DrainOutcome::Done { delivered: 0 });
+        }
+        self.drain(on_msg, false)
+    }
+
+    /// The first half of [`start`](Self::start): unmasks the lines (a level TX line only while
+    /// `Full`), unless the queue is closed or a shutdown overtakes it.
+    fn enable_lines(&self) -> Result<(), Error> {
         // The TX line is unmasked inside the critical section that checks for `Closed`, so a
         // shutdown is wholly before it (nothing is unmasked) or wholly after (and masks it).
         let state = self.tx_shared.update_then(
@@ -415,7 +430,7 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
             return Err(Error::Closed);
         }
         let Some(rx) = &self.rx else {
-            return Ok(DrainOutcome::Done { delivered: 0 });
+            return Ok(());
         };
         // The RX line is unmasked outside the critical section (a simulated line may run the
         // RX handler, and so user callbacks, from `enable`), so look again afterwards: a
@@ -429,7 +444,7 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
             rx.irq.disable();
             return Err(Error::Closed);
         }
-        self.drain(on_msg, false)
+        Ok(())
     }
 
     /// Shuts the queue down: masks both lines and closes, in one critical section, so no new

@@ -12,7 +12,7 @@
 //! hits that bound, or a receive fails, `rx_pending` stays set: with an edge-triggered line no
 //! new edge comes for messages already queued, so the owner must call `poll_rx`.
 
-use super::MsgQueue;
+use super::{MsgQueue, RxConfig};
 use crate::abi::RecvReply;
 use crate::error::Error;
 use crate::hypercall::Hypercall;
@@ -190,6 +190,19 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
         }
     }
 
+    /// The RX queue, if `buf` can hold its largest message: the argument checks of
+    /// [`try_recv`](Self::try_recv), before any hypercall.
+    pub(super) fn check_recv_buffer(&self, buf: &[u8]) -> Result<&RxConfig<I>, Error> {
+        let rx = self.rx()?;
+        if buf.len() < rx.max_msg_size {
+            return Err(Error::BufferTooSmall {
+                len: buf.len(),
+                required: rx.max_msg_size,
+            });
+        }
+        Ok(rx)
+    }
+
     /// Receives one message into `buf`, which must hold at least the RX queue's
     /// [`max_msg_size`](crate::RxConfig::max_msg_size) bytes. See
     /// [`Mailbox::try_recv`](crate::Mailbox::try_recv) for the contract.
@@ -220,13 +233,7 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn try_recv(&self, buf: &mut [u8]) -> Result<RecvOutcome, Error> {
-        let rx = self.rx()?;
-        if buf.len() < rx.max_msg_size {
-            return Err(Error::BufferTooSmall {
-                len: buf.len(),
-                required: rx.max_msg_size,
-            });
-        }
+        let rx = self.check_recv_buffer(buf)?;
         if self.is_closed() {
             return Err(Error::Closed);
         }
