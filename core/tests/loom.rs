@@ -10,7 +10,14 @@
 //! An interrupt is modelled as its handler running on the thread (CPU) that raised it, or, for
 //! one raised while its line was masked, on the main thread after the others are done: the
 //! GIC keeps it pending and delivers it once unmasked.
+//!
+//! With the feature `async`, the models of the async API's waits run too (`loom/async_waits.rs`):
+//! `RUSTFLAGS="--cfg loom" cargo test -p gunyah-msgq --features async --test loom --release`.
 #![cfg(loom)]
+
+#[cfg(feature = "async")]
+#[path = "loom/async_waits.rs"]
+mod async_waits;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
