@@ -10,6 +10,8 @@
 //! - [`Counter`]: a relaxed statistics counter (not swapped: it orders nothing).
 //! - [`WakerSlot`], [`Signal`] and [`Claim`] (feature `async`): the waker an interrupt handler
 //!   wakes, the same with an event flag, and the flag that admits one receiver at a time.
+//!   Unlike [`CsWord`], they need atomic read-modify-write (`swap`, as `atomic-waker` does),
+//!   which every aarch64 core has.
 //!
 //! # The loom build
 //! Under `cfg(loom)` the critical section becomes a `loom::sync::Mutex` per cell (each cell

@@ -139,7 +139,13 @@ fn a_dropped_recv_with_slice_loses_nothing() {
 /// else does; whatever the peer sent is received once, in order.
 #[test]
 fn cancel_storm_threaded() {
-    let r = rig(true, Edges::All);
+    // The plain guest: the storm makes many hypercalls on purpose.
+    let r = rig_with(
+        true,
+        &gunyah_msgq_mock::LinkConfig::RM_LINK,
+        Edges::All,
+        |g| g,
+    );
     let waker = Waker::noop();
     let mut cx = Context::from_waker(waker);
     const N: u32 = 200;

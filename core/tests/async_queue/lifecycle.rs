@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use futures_executor::block_on;
 use gunyah_msgq::{AsyncQueue, Direction, Error, MsgQueue, RecvOutcome, SendFlags, TxState};
 
 use super::*;
@@ -67,9 +66,10 @@ fn shutdown_wakes_waiters_threaded() {
     let r = rig(true, Edges::All);
     fill(&r.q);
     let (qs, qr) = (Arc::clone(&r.q), Arc::clone(&r.q));
-    let sender =
-        thread::spawn(move || block_on(qs.send(b"late", SendFlags::NONE, forever(), 1_000)));
-    let receiver = thread::spawn(move || block_on(qr.recv(&mut [0; MAX])));
+    let sender = thread::spawn(move || {
+        futures_executor::block_on(qs.send(b"late", SendFlags::NONE, forever(), 1_000))
+    });
+    let receiver = thread::spawn(move || futures_executor::block_on(qr.recv(&mut [0; MAX])));
     // Let both reach their wait (a shutdown before that is answered `Closed` too).
     thread::sleep(Duration::from_millis(20));
     r.q.shutdown();
@@ -131,5 +131,5 @@ fn flush_and_stats_reach_the_queue() {
     fill(&r.q);
     let stats = r.q.stats();
     assert_eq!((stats.sent, stats.would_block), (DEPTH as u32, 1));
-    assert_eq!(r.q.hypercall().vm(), VmId(1));
+    assert_eq!(r.q.hypercall().inner.vm(), VmId(1));
 }

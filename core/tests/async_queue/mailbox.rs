@@ -1,7 +1,6 @@
 //! The traits: generic code over `AsyncMailbox` (and `Mailbox`) waits without knowing the
 //! queue type.
 
-use futures_executor::block_on;
 use gunyah_msgq::{
     AsyncMailbox, Error, ErrorKind, ErrorType, Mailbox, RecvOutcome, SendFlags, SendOutcome,
 };

@@ -2,8 +2,10 @@
 //! threaded delivery.
 //!
 //! Most tests poll the futures by hand with a counting waker, so that each wake-up, each
-//! hypercall and each wait slice is seen one step at a time; the threaded ones run on
-//! `futures-executor`'s `block_on` against handlers that run on delivery threads.
+//! hypercall and each wait slice is seen one step at a time, or run them on [`block_on`], an
+//! executor that fails a test whose future hangs; the threaded ones run on
+//! `futures-executor`'s `block_on` (inside [`within`]) against handlers that run on delivery
+//! threads. Every queue's backend ([`TestGuest`]) fails a test that loops on hypercalls.
 //!
 //! - `send`: backpressure, the TX event, lost TX edges (one slice, never a hang), the argument
 //!   errors, one attempt per wake-up or slice.
@@ -23,10 +25,12 @@ mod send;
 use std::boxed::Box;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
 use std::vec::Vec;
 
 use embedded_hal_async::delay::DelayNs;
@@ -182,16 +186,61 @@ impl DelayNs for Sleep {
 
 type Hook = Box<dyn FnOnce() + Send>;
 
-/// A `Hypercall` wrapper that runs a hook right after the next send or receive hypercall
-/// returns from the hypervisor and before the queue sees the answer: the point where an
-/// interrupt taken at the instruction after `hvc` runs.
-pub struct HookGuest {
+/// Runs a future to completion on this thread, and fails the test if it stays pending for
+/// [`HANG`] (a lost wake-up would otherwise hang the test binary).
+pub fn block_on<F: Future>(fut: F) -> F::Output {
+    struct Unpark(Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let mut fut = std::pin::pin!(fut);
+    let waker = Waker::from(Arc::new(Unpark(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let deadline = Instant::now() + HANG;
+    loop {
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+        let now = Instant::now();
+        assert!(now < deadline, "hung: no wake-up for {HANG:?}");
+        thread::park_timeout(deadline - now);
+    }
+}
+
+/// How long [`block_on`] waits for a wake-up before it calls the future hung.
+pub const HANG: Duration = Duration::from_secs(5);
+
+/// More hypercalls than any test makes: a queue that makes them is looping.
+const RUNAWAY: u64 = 100_000;
+
+/// The backend of every test queue: VM 1's `Guest`, with a hook that runs right after the
+/// next send or receive hypercall returns from the hypervisor and before the queue sees the
+/// answer (the point where an interrupt taken at the instruction after `hvc` runs), and a
+/// guard against a hypercall loop.
+pub struct TestGuest {
     pub inner: Guest,
     after_send: Mutex<Option<Hook>>,
     after_receive: Mutex<Option<Hook>>,
+    calls: AtomicU64,
 }
 
-impl HookGuest {
+impl TestGuest {
+    pub fn new(inner: Guest) -> Self {
+        TestGuest {
+            inner,
+            after_send: Mutex::new(None),
+            after_receive: Mutex::new(None),
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    fn count(&self) {
+        let calls = self.calls.fetch_add(1, Ordering::Relaxed);
+        assert!(calls < RUNAWAY, "runaway hypercall loop");
+    }
+
     pub fn after_next_send(&self, hook: impl FnOnce() + Send + 'static) {
         *self.after_send.lock().unwrap() = Some(Box::new(hook));
     }
@@ -201,8 +250,9 @@ impl HookGuest {
     }
 }
 
-impl Hypercall for HookGuest {
+impl Hypercall for TestGuest {
     fn msgq_send(&self, cap: CapId, msg: &[u8], flags: SendFlags) -> RawOutput {
+        self.count();
         let out = self.inner.msgq_send(cap, msg, flags);
         let hook = self.after_send.lock().unwrap().take();
         if let Some(hook) = hook {
@@ -212,6 +262,7 @@ impl Hypercall for HookGuest {
     }
 
     fn msgq_receive(&self, cap: CapId, buf: &mut [u8]) -> RawOutput {
+        self.count();
         let out = self.inner.msgq_receive(cap, buf);
         let hook = self.after_receive.lock().unwrap().take();
         if let Some(hook) = hook {
@@ -239,7 +290,7 @@ pub enum Edges {
     DropRxFrom(u32),
 }
 
-pub struct Rig<H = Guest> {
+pub struct Rig<H = TestGuest> {
     pub hyp: MockHypervisor,
     pub link: Link,
     pub q: Arc<AQ<H>>,
@@ -323,18 +374,9 @@ pub fn rig_with<H: Hypercall + Send + Sync + 'static>(
     }
 }
 
-/// A started queue on the plain guest.
+/// A started queue on the test guest.
 pub fn rig(threaded: bool, edges: Edges) -> Rig {
-    rig_with(threaded, &LinkConfig::RM_LINK, edges, |g| g)
-}
-
-/// A started queue on the hook wrapper.
-pub fn hook_rig(edges: Edges) -> Rig<HookGuest> {
-    rig_with(false, &LinkConfig::RM_LINK, edges, |inner| HookGuest {
-        inner,
-        after_send: Mutex::new(None),
-        after_receive: Mutex::new(None),
-    })
+    rig_with(threaded, &LinkConfig::RM_LINK, edges, TestGuest::new)
 }
 
 /// Fills the queue we send into; returns the messages sent.
@@ -368,7 +410,7 @@ pub fn receives<H>(r: &Rig<H>) -> u64 {
 /// Runs `f` on a thread and fails the test if it takes longer than `limit` (a hang).
 pub fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    thread::spawn(move || {
         let _ = tx.send(f());
     });
     rx.recv_timeout(limit)

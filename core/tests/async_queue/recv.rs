@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use futures_executor::block_on;
 use gunyah_msgq::{Error, ErrorKind, GunyahError, RecvOutcome, SendFlags};
 use gunyah_msgq_fault::{FaultHypercall, Script, Target};
 use gunyah_msgq_mock::LinkConfig;
@@ -90,7 +89,7 @@ fn an_rx_event_before_the_receive_starts_is_not_needed_twice() {
 /// registered before that receive, gets it.
 #[test]
 fn the_waker_is_registered_before_the_empty_receive() {
-    let r = hook_rig(Edges::All);
+    let r = rig(false, Edges::All);
     let peer = r.link.b.guest();
     let tx_cap = r.link.b.tx_cap();
     r.q.hypercall().after_next_receive(move || {
@@ -263,7 +262,7 @@ fn receives_everything_threaded() {
     });
     let q = Arc::clone(&r.q);
     let got = within(Duration::from_secs(30), move || {
-        block_on(async {
+        futures_executor::block_on(async {
             let mut got = Vec::new();
             let mut buf = [0; MAX];
             for _ in 0..N {

@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use futures_executor::block_on;
 use gunyah_msgq::{Error, SendFlags, Trigger, TxState};
 use gunyah_msgq_mock::LinkConfig;
 
@@ -152,7 +151,7 @@ fn at_most_one_attempt_per_slice() {
 fn an_edge_during_the_full_send_is_not_lost() {
     // The peer drains while our send is in the hypervisor, and the TX interrupt runs before
     // the sender registers its waker: the sender sees the event and retries in the same poll.
-    let r = hook_rig(Edges::All);
+    let r = rig(false, Edges::All);
     fill(&r.q);
     let peer = r.link.b.guest();
     let rx_cap = r.link.b.rx_cap();
@@ -170,7 +169,7 @@ fn an_edge_during_the_full_send_is_not_lost() {
 #[test]
 fn level_triggered_tx_line() {
     let config = LinkConfig::RM_LINK.with_tx_trigger(Trigger::Level);
-    let r = rig_with(false, &config, Edges::All, |g| g);
+    let r = rig_with(false, &config, Edges::All, TestGuest::new);
     fill(&r.q);
     assert!(r.ours().tx_irq().is_enabled(), "unmasked while Full");
     let mut send = Hand::new(r.q.send(b"late", SendFlags::NONE, forever(), 1_000));
@@ -208,7 +207,7 @@ fn backpressure_threaded() {
         got
     });
     within(Duration::from_secs(30), move || {
-        block_on(async {
+        futures_executor::block_on(async {
             for i in 0..N {
                 q.send(&i.to_le_bytes(), SendFlags::PUSH, forever(), 1_000)
                     .await
@@ -244,7 +243,7 @@ fn lost_tx_edges_never_hang_threaded() {
         got
     });
     within(Duration::from_secs(30), move || {
-        block_on(async {
+        futures_executor::block_on(async {
             for i in 0..N {
                 q.send(&i.to_le_bytes(), SendFlags::NONE, &mut Sleep, 500)
                     .await
