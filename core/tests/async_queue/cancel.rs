@@ -189,8 +189,12 @@ fn cancel_storm_threaded() {
     // Receives: the peer writes on a thread.
     let (peer, tx_cap) = (r.link.b.guest(), r.link.b.tx_cap());
     let writer = thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(20);
         for i in 0..N {
             while peer.msgq_send(tx_cap, &i.to_le_bytes(), SendFlags::NONE).x0 != 0 {
+                if Instant::now() > deadline {
+                    return; // nobody receives: the assertion below says so
+                }
                 thread::yield_now();
             }
         }
