@@ -403,16 +403,16 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn start(&self, on_msg: impl FnMut(&[u8])) -> Result<DrainOutcome, Error> {
-        self.enable_lines()?;
-        if self.rx.is_none() {
+        if !self.enable_lines()? {
             return Ok(DrainOutcome::Done { delivered: 0 });
         }
         self.drain(on_msg, false)
     }
 
     /// The first half of [`start`](Self::start): unmasks the lines (a level TX line only while
-    /// `Full`), unless the queue is closed or a shutdown overtakes it.
-    fn enable_lines(&self) -> Result<(), Error> {
+    /// `Full`), unless the queue is closed or a shutdown overtakes it. Tells whether there is
+    /// an RX queue (to drain).
+    fn enable_lines(&self) -> Result<bool, Error> {
         // The TX line is unmasked inside the critical section that checks for `Closed`, so a
         // shutdown is wholly before it (nothing is unmasked) or wholly after (and masks it).
         let state = self.tx_shared.update_then(
@@ -430,7 +430,7 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
             return Err(Error::Closed);
         }
         let Some(rx) = &self.rx else {
-            return Ok(());
+            return Ok(false);
         };
         // The RX line is unmasked outside the critical section (a simulated line may run the
         // RX handler, and so user callbacks, from `enable`), so look again afterwards: a
@@ -444,7 +444,7 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> MsgQueue<H, I, MAX> {
             rx.irq.disable();
             return Err(Error::Closed);
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Shuts the queue down: masks both lines and closes, in one critical section, so no new

@@ -198,7 +198,7 @@ impl<H: Hypercall, I: IrqLine, const MAX: usize> AsyncQueue<H, I, MAX> {
     /// From a task, once, after the platform's handlers are installed. Never blocks, no
     /// hypercall.
     pub fn start(&self) -> Result<(), Error> {
-        self.queue.enable_lines()
+        self.queue.enable_lines().map(|_| ())
     }
 
     /// Shuts the queue down (see [`MsgQueue::shutdown`]) and wakes both waiters: a waiting
