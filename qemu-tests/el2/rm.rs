@@ -11,24 +11,49 @@
 //!
 //! What it answers (one-fragment requests, header byte 0 = 0x21, spec §6):
 //! - `VM_GET_VMID` (0x56000024): RM OK, VMID 3: `00000000 03000000`, as the real RM did;
+//! - `VM_GET_HYP_RESOURCES` (0x56000020, spec §5) for VMID 3: RM OK, count 2, then two 44-byte
+//!   entries, the guest's RM link as the model created it: msgq TX (type 2, the guest's TX
+//!   capability, its TX INTID as the vIRQ) and msgq RX (type 3, the RX capability and INTID),
+//!   both with partner VMID 0xFF (the RM's own, `VMID_RM` in its public source) and label 0;
+//!   handles, base and size 0. One fragment (104 bytes). Another VMID: RM error 13
+//!   (`VMID_INVALID`); a payload other than 4 bytes: RM error 4 (`MSG_INVALID`). Whether the
+//!   real RM lists its own link there was not observed;
 //! - any other msg_id: RM error 0xFFFFFFFF (unimplemented), as the real RM did.
 //!
-//! Not modelled: multi-fragment requests (dropped, logged), notifications, any other RM call.
+//! Not modelled: multi-fragment requests (dropped, logged) and replies (none is long enough),
+//! notifications, any other RM call.
 //! A reply that finds the guest's RX queue full waits (one at a time: a newer reply replaces
 //! an unsent older one, as the spec says of the RM) and goes out at a later trap.
 
 use gunyah_msgq::abi::RecvReply;
 use gunyah_msgq::{CapId, SendFlags};
 use gunyah_msgq_qemu_abi::rm::{
-    self, HEADER_LEN, Header, MSG_SIZE, MsgType, PRIMARY_VMID, RM_ERROR_UNIMPLEMENTED, RM_OK,
-    VM_GET_VMID,
+    self, HEADER_LEN, Header, MSG_SIZE, MsgType, PRIMARY_VMID, RESOURCE_ENTRY_LEN,
+    RESOURCE_MSGQ_RX, RESOURCE_MSGQ_TX, RM_ERROR_MSG_INVALID, RM_ERROR_UNIMPLEMENTED,
+    RM_ERROR_VMID_INVALID, RM_LINK_LABEL, RM_OK, RM_VMID, VM_GET_HYP_RESOURCES, VM_GET_VMID,
 };
 
 use crate::console::log;
 use crate::model::{Model, PEER};
 
-/// The longest reply the model sends: a header, the RM error word and one word of payload.
-const REPLY_MAX: usize = HEADER_LEN + 8;
+/// The entries of the `VM_GET_HYP_RESOURCES` reply: the link's two queues.
+const RESOURCES: usize = 2;
+/// The longest reply the model sends: the `VM_GET_HYP_RESOURCES` one (a header, the RM error
+/// word, the count, the entries).
+const REPLY_MAX: usize = HEADER_LEN + 8 + RESOURCES * RESOURCE_ENTRY_LEN;
+// It fits one fragment: the model sends no continuations.
+const _: () = assert!(REPLY_MAX <= MSG_SIZE);
+
+/// One message queue of the guest's, as `VM_GET_HYP_RESOURCES` lists it.
+#[derive(Clone, Copy, Debug)]
+struct Queue {
+    /// The entry's type byte.
+    kind: u8,
+    /// The guest's capability.
+    cap: u64,
+    /// The guest's INTID for it (0: none).
+    virq: u32,
+}
 
 /// One reply ready to go.
 #[derive(Clone, Copy, Debug)]
@@ -85,7 +110,7 @@ fn answer_all(m: &mut Model, rm: &mut Rm, cap: CapId) {
             }
         };
         let request = &buf[..len];
-        match answer(request) {
+        match answer(request, &guest_queues(m)) {
             Some(reply) => {
                 rm.answered += 1;
                 if m.verbose {
@@ -121,33 +146,85 @@ fn flush(m: &mut Model, rm: &mut Rm) {
     }
 }
 
-/// The reply to `msg`, if it is a one-fragment request.
-fn answer(msg: &[u8]) -> Option<ReplyMsg> {
+/// The guest's TX and RX queues of the link, as the model created them.
+fn guest_queues(m: &Model) -> [Queue; RESOURCES] {
+    let caps = m.link.as_ref().map(|link| link.caps.a);
+    let [tx_line, rx_line] = &m.lines;
+    [
+        Queue {
+            kind: RESOURCE_MSGQ_TX,
+            cap: caps.map_or(0, |c| c.tx_cap.0),
+            virq: tx_line.intid.unwrap_or(0),
+        },
+        Queue {
+            kind: RESOURCE_MSGQ_RX,
+            cap: caps.map_or(0, |c| c.rx_cap.0),
+            virq: rx_line.intid.unwrap_or(0),
+        },
+    ]
+}
+
+/// Writes `value` at `at`; the end.
+fn put(bytes: &mut [u8], at: usize, value: &[u8]) -> usize {
+    bytes[at..at + value.len()].copy_from_slice(value);
+    at + value.len()
+}
+
+/// The reply to `msg`, if it is a one-fragment request; `queues`: the guest's link.
+fn answer(msg: &[u8], queues: &[Queue; RESOURCES]) -> Option<ReplyMsg> {
     let header = Header::decode(msg)?;
     if header.kind != MsgType::Request || header.fragments != 0 {
         return None;
     }
+    let payload = &msg[HEADER_LEN..];
     let mut bytes = [0; REPLY_MAX];
-    bytes[..HEADER_LEN].copy_from_slice(&header.reply().encode());
-    let len = if header.msg_id == VM_GET_VMID {
-        bytes[8..12].copy_from_slice(&RM_OK.to_le_bytes());
-        bytes[12..16].copy_from_slice(&u32::from(PRIMARY_VMID).to_le_bytes());
-        HEADER_LEN + 8
-    } else {
-        bytes[8..12].copy_from_slice(&RM_ERROR_UNIMPLEMENTED.to_le_bytes());
-        HEADER_LEN + 4
+    let at = put(&mut bytes, 0, &header.reply().encode());
+    let len = match header.msg_id {
+        VM_GET_VMID => {
+            let at = put(&mut bytes, at, &RM_OK.to_le_bytes());
+            put(&mut bytes, at, &u32::from(PRIMARY_VMID).to_le_bytes())
+        }
+        VM_GET_HYP_RESOURCES => match *payload {
+            [lo, hi, _, _] if u16::from_le_bytes([lo, hi]) == PRIMARY_VMID => {
+                let mut at = put(&mut bytes, at, &RM_OK.to_le_bytes());
+                at = put(&mut bytes, at, &(RESOURCES as u32).to_le_bytes());
+                for q in queues {
+                    at = put_entry(&mut bytes, at, q);
+                }
+                at
+            }
+            [_, _, _, _] => put(&mut bytes, at, &RM_ERROR_VMID_INVALID.to_le_bytes()),
+            _ => put(&mut bytes, at, &RM_ERROR_MSG_INVALID.to_le_bytes()),
+        },
+        _ => put(&mut bytes, at, &RM_ERROR_UNIMPLEMENTED.to_le_bytes()),
     };
     Some(ReplyMsg { bytes, len })
+}
+
+/// Writes one 44-byte `VM_GET_HYP_RESOURCES` entry for `q` at `at`; the end.
+fn put_entry(bytes: &mut [u8], at: usize, q: &Queue) -> usize {
+    let start = at;
+    let mut at = put(bytes, at, &[q.kind, 0]);
+    at = put(bytes, at, &RM_VMID.to_le_bytes()); // partner VMID
+    at = put(bytes, at, &0u32.to_le_bytes()); // handle
+    at = put(bytes, at, &RM_LINK_LABEL.to_le_bytes());
+    at = put(bytes, at, &q.cap.to_le_bytes());
+    at = put(bytes, at, &0u32.to_le_bytes()); // vIRQ handle
+    at = put(bytes, at, &q.virq.to_le_bytes());
+    at = put(bytes, at, &0u64.to_le_bytes()); // base
+    at = put(bytes, at, &0u64.to_le_bytes()); // size
+    debug_assert_eq!(at - start, RESOURCE_ENTRY_LEN);
+    at
 }
 
 fn log_reply(request: &[u8], reply: &ReplyMsg) {
     let Some(h) = Header::decode(request) else {
         return;
     };
-    let name = if h.msg_id == rm::VM_GET_VMID {
-        "VM_GET_VMID"
-    } else {
-        "unknown"
+    let name = match h.msg_id {
+        rm::VM_GET_VMID => "VM_GET_VMID",
+        rm::VM_GET_HYP_RESOURCES => "VM_GET_HYP_RESOURCES",
+        _ => "unknown",
     };
     log!(
         "rm: request seq {} msg_id {:#x} ({name}) -> reply {:02x?}",

@@ -29,10 +29,31 @@ pub const PRIMARY_VMID: u16 = 3;
 /// `VM_GET_VMID`: no payload; the reply's payload is the RM error word, then the le32 VMID.
 pub const VM_GET_VMID: u32 = 0x5600_0024;
 
+/// `VM_GET_HYP_RESOURCES` (spec §5): the request's payload is the le16 VMID and two bytes of
+/// padding; the reply's payload is the RM error word, a le32 count and that many
+/// [`RESOURCE_ENTRY_LEN`]-byte entries.
+pub const VM_GET_HYP_RESOURCES: u32 = 0x5600_0020;
+/// The length of one `VM_GET_HYP_RESOURCES` entry: u8 type, u8 reserved, le16 partner VMID,
+/// le32 handle, le32 label, le64 capability, le32 vIRQ handle, le32 vIRQ, le64 base, le64 size.
+pub const RESOURCE_ENTRY_LEN: usize = 44;
+/// Entry type: a message queue this VM sends into.
+pub const RESOURCE_MSGQ_TX: u8 = 2;
+/// Entry type: a message queue this VM receives from.
+pub const RESOURCE_MSGQ_RX: u8 = 3;
+/// The resource manager's own VMID (`VMID_RM` in its public source), the partner of the
+/// link's queues.
+pub const RM_VMID: u16 = 0xFF;
+/// The label the model gives the link's two queues in `VM_GET_HYP_RESOURCES`.
+pub const RM_LINK_LABEL: u32 = 0;
+
 /// RM error word: OK.
 pub const RM_OK: u32 = 0;
 /// RM error word: unimplemented (what an unknown msg_id is answered with).
 pub const RM_ERROR_UNIMPLEMENTED: u32 = 0xFFFF_FFFF;
+/// RM error word: a malformed request (the spec's `INVALID`, the source's `MSG_INVALID`).
+pub const RM_ERROR_MSG_INVALID: u32 = 4;
+/// RM error word: no VM with that VMID.
+pub const RM_ERROR_VMID_INVALID: u32 = 13;
 
 /// The header's length in bytes.
 pub const HEADER_LEN: usize = 8;

@@ -15,7 +15,8 @@ use crate::irq;
 
 /// The longest message kept (longer ones are cut; [`Msg::cut`] says so).
 pub const MSG_MAX: usize = gunyah_msgq::RM_MSG_SIZE;
-const SLOTS: usize = 4;
+/// As many as the RM link's RX queue holds (its depth, 8): one drain fits.
+const SLOTS: usize = 8;
 
 /// One received message.
 #[derive(Clone, Copy, Debug)]
@@ -84,6 +85,11 @@ pub fn take() -> Option<Msg> {
         inbox.len -= 1;
         Some(m)
     })
+}
+
+/// How many messages are kept.
+pub fn pending() -> usize {
+    critical_section::with(|cs| INBOX.borrow_ref(cs).len)
 }
 
 /// Messages dropped because the inbox was full.

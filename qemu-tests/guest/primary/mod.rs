@@ -5,9 +5,10 @@
 //! In order: the entry state; `probe()` (SMCCC UID, then identify); the RM link from the
 //! device tree in x0 (and the reader's typed errors on bad trees); the GICv3 and the link's two
 //! vIRQs as `GicLine`s; the `MsgQueue` built with `try_duplex` from the tree's sizes; then
-//! checks through the core: refused sizes, EMPTY, `VM_GET_VMID` answered by interrupt, an
-//! unknown msg_id, a reply's edge held while the RX line is disabled, and the capability
-//! errors 50 and 53. One line per check, then
+//! checks through the core: refused sizes, EMPTY; the RM calls through `gunyah-rm-rpc`'s
+//! `Client` (`VM_GET_VMID`, an unknown msg_id, `VM_GET_HYP_RESOURCES`), answered by
+//! interrupt; a reply's edge held while the RX line is disabled, and the capability errors 50
+//! and 53. One line per check, then
 //! `N passed, N failed`; the exit status (semihosting) is the verdict.
 
 mod counted;
@@ -50,7 +51,8 @@ pub fn main() -> u32 {
         installed = Some(start_queue(config, note)?);
         Ok(())
     });
-    link_cases::run(&mut r, installed);
+    let tree_vmid = tree.ok().and_then(|t| rm_node::vm_id(&t).ok().flatten());
+    link_cases::run(&mut r, installed, tree_vmid);
     r.finish()
 }
 
