@@ -471,6 +471,39 @@ fn notifications_short_and_long_reach_the_handler() {
     }
 }
 
+/// Notifications of every length around the fragment boundaries, up to the largest (63
+/// fragments, far more than the guest's RX queue holds: the RM waits for room).
+#[test]
+fn notifications_at_the_fragment_boundaries() {
+    for mode in MODES {
+        let rig = Rig::default(mode);
+        let (mut c, notes) = rig.client();
+        let lens = [
+            0,
+            1,
+            231,
+            232,
+            233,
+            463,
+            464,
+            465,
+            MAX_PAYLOAD - 1,
+            MAX_PAYLOAD,
+        ];
+        let mut frames = 0;
+        for (i, len) in lens.into_iter().enumerate() {
+            let payload: Vec<u8> = (0..len).map(|b| (b + i) as u8).collect();
+            rig.rm.send_notification(NOTE, &payload).unwrap();
+            frames += rig.drain(&mut c);
+            let got = notes.borrow_mut().pop();
+            assert_eq!(got, Some((NOTE, payload)), "{mode:?} {len}");
+        }
+        assert_eq!(frames, 1 + 1 + 1 + 1 + 2 + 2 + 2 + 3 + 63 + 63, "{mode:?}");
+        assert_eq!(counts(c.stats()), (0, 0, 0, 0, 0));
+        assert_eq!(c.stats().notifications, 10);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Misbehaviour: what the client documents for each.
 
@@ -738,7 +771,7 @@ fn both_sides_count_the_same() {
 }
 
 #[test]
-fn desc_errors_are_not_expected() {
+fn a_queue_without_a_virq_is_a_desc_error() {
     // A resource whose vIRQ is not an SPI (0 = none) gives a `DescError`, not a panic.
     let rig = Rig::new(
         Mode::Inline,
