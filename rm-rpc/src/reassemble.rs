@@ -16,6 +16,13 @@
 //! - A payload that outgrows the buffer ends the message with
 //!   [`ReassembleError::TooLarge`]; its later continuations are then orphans. Nothing panics,
 //!   whatever the frames.
+//! - **What no receiver can catch:** the header has no fragment index, only the total count
+//!   repeated in every frame. A continuation the link delivers twice therefore counts as the
+//!   next one, and the message completes one frame early with the copy's bytes in it (Linux
+//!   and the resource manager count the same way). The typed calls ([`calls`](crate::calls))
+//!   check their replies' lengths and answer [`Malformed`](crate::RpcError::Malformed); a raw
+//!   [`Client::call`](crate::Client::call) hands over the payload as reassembled
+//!   (`a_duplicated_fragment` in `rm-rpc/tests/simulated_rm.rs`).
 //!
 //! ```
 //! use gunyah_rm_rpc::wire::{Header, MsgType};
