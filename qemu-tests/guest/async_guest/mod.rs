@@ -16,7 +16,7 @@ pub mod timer;
 
 use core::fmt::Write;
 use core::num::NonZeroU8;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::SeqCst};
+use core::sync::atomic::{AtomicU8, AtomicU32, AtomicUsize, Ordering::SeqCst};
 
 use gunyah_msgq::{AsyncQueue, CapId, Error, MsgQueue, RxConfig, SendFlags, TxConfig, TxState};
 use gunyah_msgq_hvc::Native;
@@ -49,7 +49,7 @@ const MSGQUEUE_EMPTY: i32 = 60;
 const MSGQUEUE_FULL: i32 = 61;
 
 /// One queue per link (each case makes one), in setup order.
-static QUEUES: [spin::Once<Queue>; 6] = [const { spin::Once::new() }; 6];
+static QUEUES: [spin::Once<Queue>; 8] = [const { spin::Once::new() }; 8];
 /// The live queue: 1 + its index in [`QUEUES`], 0 for none.
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static TX_INTID: AtomicU32 = AtomicU32::new(u32::MAX);
@@ -57,8 +57,15 @@ static RX_INTID: AtomicU32 = AtomicU32::new(u32::MAX);
 /// Interrupts taken per line (TX, RX), and how many of them in a sleep round.
 static TAKEN: [AtomicU32; 2] = [const { AtomicU32::new(0) }; 2];
 static TAKEN_ASLEEP: [AtomicU32; 2] = [const { AtomicU32::new(0) }; 2];
-/// Whether the doorbell's handler should shut the live queue down.
-static DOORBELL_SHUTDOWN: AtomicBool = AtomicBool::new(false);
+/// What the doorbell's handler does once: [`RING_NOTHING`], [`RING_SHUTDOWN`] (the live queue)
+/// or [`RING_PEER_SEND`] (the peer sends [`DOORBELL_MSG`]).
+static DOORBELL_ACTION: AtomicU8 = AtomicU8::new(RING_NOTHING);
+const RING_NOTHING: u8 = 0;
+const RING_SHUTDOWN: u8 = 1;
+const RING_PEER_SEND: u8 = 2;
+const DOORBELL_MSG: &[u8] = b"sent from an interrupt handler";
+/// The error word of the doorbell's peer send, plus one (0: not sent).
+static DOORBELL_SENT: AtomicU32 = AtomicU32::new(0);
 static DOORBELL_TAKEN: AtomicU32 = AtomicU32::new(0);
 static DOORBELL_ASLEEP: AtomicU32 = AtomicU32::new(0);
 
@@ -75,10 +82,17 @@ fn on_irq(intid: u32) {
     if intid == DOORBELL {
         DOORBELL_TAKEN.fetch_add(1, SeqCst);
         DOORBELL_ASLEEP.fetch_add(asleep, SeqCst);
-        if DOORBELL_SHUTDOWN.swap(false, SeqCst)
-            && let Some(q) = live()
-        {
-            q.shutdown();
+        match DOORBELL_ACTION.swap(RING_NOTHING, SeqCst) {
+            RING_SHUTDOWN => {
+                if let Some(q) = live() {
+                    q.shutdown();
+                }
+            }
+            RING_PEER_SEND => {
+                let e = error(peer_send(DOORBELL_MSG, true)[0]);
+                DOORBELL_SENT.store(e as u32 + 1, SeqCst);
+            }
+            _ => {}
         }
         return;
     }
@@ -183,6 +197,11 @@ pub fn image() -> u32 {
     }
     r.check("async_recv_first_poll_receives", recv_first_poll);
     r.check("async_recv_wakes_on_rx_virq", recv_wakes_on_rx_virq);
+    r.check(
+        "async_recv_wakes_on_peer_send_in_irq",
+        recv_peer_send_in_irq,
+    );
+    r.check("async_recv_with_slice_without_rx_virq", recv_slice_retry);
     r.check("async_send_waits_for_tx_virq", send_waits_for_tx_virq);
     r.check("async_send_slice_retries_without_tx_virq", send_slice_retry);
     r.check("async_round_trip_sizes_1_to_240", round_trip);
@@ -250,6 +269,108 @@ fn recv_wakes_on_rx_virq(note: &mut Note) -> Outcome {
         s.polls,
         s.rounds,
         after.traps - before.traps
+    );
+    Ok(())
+}
+
+/// Empty at the first poll; the doorbell is rung in the 5th sleep round, and its handler makes
+/// the peer send (a control call from interrupt context): the RX vIRQ that send raises is taken
+/// in the same sleep round and wakes the task.
+fn recv_peer_send_in_irq(note: &mut Note) -> Outcome {
+    let q = link(8)?;
+    let (rx_before, rx_asleep_before) = taken(Line::Rx);
+    let doorbell_before = DOORBELL_TAKEN.load(SeqCst);
+    DOORBELL_SENT.store(0, SeqCst);
+    DOORBELL_ACTION.store(RING_PEER_SEND, SeqCst);
+    let before = counters()?;
+    let mut rang = 1;
+    let idle = |round: u32| {
+        if round == 4 {
+            rang = control::spurious_intid(DOORBELL).map_or_else(|e| e + 2, |()| 0);
+        }
+    };
+    let mut buf = [0; MAX];
+    let (got, s) = block_on(q.recv(&mut buf), idle, MAX_ROUNDS).map_err(stalled)?;
+    let after = counters()?;
+    let len = got.map_err(|_| fail("recv", 1, 0))?;
+    check_eq!(rang, 0, "doorbell rung");
+    check_eq!(
+        DOORBELL_TAKEN.load(SeqCst) - doorbell_before,
+        1,
+        "doorbell taken"
+    );
+    check_eq!(
+        DOORBELL_SENT.load(SeqCst),
+        OK + 1,
+        "peer send in the handler"
+    );
+    check!(buf[..len] == *DOORBELL_MSG, "message content");
+    let (rx, rx_asleep) = taken(Line::Rx);
+    check_eq!(rx - rx_before, 1, "RX interrupts");
+    check_eq!(
+        rx_asleep - rx_asleep_before,
+        1,
+        "RX interrupts taken asleep"
+    );
+    check_eq!(s.polls, 2, "polls");
+    check_eq!(s.rounds, 5, "sleep rounds");
+    check_eq!(
+        after.hypercalls - before.hypercalls,
+        2,
+        "receive hypercalls"
+    );
+    let _ = write!(
+        note,
+        "{} polls, {} sleep rounds, 2 receive hypercalls",
+        s.polls, s.rounds
+    );
+    Ok(())
+}
+
+/// `recv_with_slice` with the RX line disabled at the GIC: the peer's send (1st sleep round)
+/// raises an edge that is not delivered, so the 2 ms slice ends the wait and its receive gets
+/// the message. The latched edge arrives when the line is enabled again.
+fn recv_slice_retry(note: &mut Note) -> Outcome {
+    let q = link(8)?;
+    let rx_intid = RX_INTID.load(SeqCst);
+    gic::disable(rx_intid);
+    let (rx_before, _) = taken(Line::Rx);
+    let before = counters()?;
+    let mut sent = 0;
+    let idle = |round: u32| {
+        if round == 0 {
+            sent = error(peer_send(b"edge not delivered", true)[0]) + 1;
+        }
+    };
+    let mut delay = TimerDelay;
+    let mut buf = [0; MAX];
+    let fut = q.recv_with_slice(&mut buf, &mut delay, 2_000);
+    let (got, s) = block_on(fut, idle, MAX_ROUNDS).map_err(stalled)?;
+    let after = counters()?;
+    let len = got.map_err(|_| fail("recv_with_slice", 1, 0))?;
+    check_eq!(sent, OK + 1, "peer send");
+    check!(buf[..len] == *b"edge not delivered", "message content");
+    check_eq!(
+        taken(Line::Rx).0 - rx_before,
+        0,
+        "no RX interrupt while disabled"
+    );
+    check_eq!(s.deadline_polls, 1, "polls for the slice");
+    check_eq!(s.polls, 2, "polls (EMPTY, then the slice)");
+    check_eq!(
+        after.hypercalls - before.hypercalls,
+        2,
+        "receive hypercalls"
+    );
+    gic::enable(rx_intid);
+    check!(
+        irq::wait_until(5, || taken(Line::Rx).0 > rx_before),
+        "latched RX edge delivered on enable"
+    );
+    let _ = write!(
+        note,
+        "2 ms slice: {} sleep rounds, 2 receive hypercalls",
+        s.rounds
     );
     Ok(())
 }
@@ -475,7 +596,7 @@ fn shutdown_wakes_waiters(note: &mut Note) -> Outcome {
     let before = counters()?;
     let doorbell_before = DOORBELL_TAKEN.load(SeqCst);
     let asleep_before = DOORBELL_ASLEEP.load(SeqCst);
-    DOORBELL_SHUTDOWN.store(true, SeqCst);
+    DOORBELL_ACTION.store(RING_SHUTDOWN, SeqCst);
     let mut rang = 1;
     let idle = |round: u32| {
         if round == 9 {
