@@ -4,7 +4,8 @@
 //! `gunyah-msgq-hvc`), and the conformance images ([`conformance`]: `gunyah-msgq-hal-tests` on
 //! `gunyah-msgq-hvc`'s conduits with real interrupts), and the bench images ([`bench`]: core vs
 //! raw hypercalls, timed with the generic timer), and a generic-timer `DelayNs` ([`delay`],
-//! for the RTOS port image `tests/rtos_port.rs`).
+//! for the RTOS port image `tests/rtos_port.rs`), and the async image ([`async_guest`]:
+//! `gunyah_msgq::AsyncQueue` with a minimal `wfi` executor under real vIRQs).
 //!
 //! A test file is one image: it declares itself with [`guest!`] and returns its verdict, which
 //! the run's exit status carries (semihosting). Output goes to the PL011 UART: one line per
@@ -14,6 +15,7 @@
 pub use gunyah_msgq_qemu_abi as abi;
 pub use gunyah_msgq_qemu_baremetal::semihosting;
 
+pub mod async_guest;
 pub mod bench;
 pub mod boot;
 pub mod cases;
