@@ -90,6 +90,8 @@ pub mod fragment;
 pub mod reassemble;
 pub mod wire;
 
+mod session;
+
 pub use calls::{HypResource, HypResources, ResourceType};
 pub use client::{Client, ClientConfig, ClientStats, Notification};
 pub use error::{RmError, RpcError};
