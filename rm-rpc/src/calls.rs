@@ -1,4 +1,5 @@
-//! Typed calls: `VM_GET_VMID` and `VM_GET_HYP_RESOURCES`.
+//! Typed calls: `VM_GET_VMID` and `VM_GET_HYP_RESOURCES`, on [`Client`] and (feature
+//! `async`) on `AsyncClient`, which decode their replies alike.
 //!
 //! - [`Client::vm_get_vmid`] (`0x56000024`): the calling VM's own VMID. No request payload;
 //!   the reply's payload is the le32 VMID. Not in the spec; the real resource manager
@@ -329,6 +330,44 @@ where
         vmid: u16,
     ) -> Result<HypResources<'_>, RpcError<M::Error>> {
         hyp_resources_of(self.call(VM_GET_HYP_RESOURCES, &hyp_resources_request(vmid))?)
+    }
+}
+
+#[cfg(feature = "async")]
+impl<M, D, N, const BUF: usize> crate::AsyncClient<M, D, N, BUF>
+where
+    M: gunyah_msgq::AsyncMailbox,
+    D: embedded_hal_async::delay::DelayNs,
+    N: FnMut(Notification<'_>),
+{
+    /// `VM_GET_VMID`, as [`Client::vm_get_vmid`].
+    ///
+    /// # Errors
+    /// As [`Client::vm_get_vmid`].
+    ///
+    /// # Cancel safety
+    /// As [`AsyncClient::call`](crate::AsyncClient::call).
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+    pub async fn vm_get_vmid(&mut self) -> Result<u16, RpcError<M::Error>> {
+        vmid_of(self.call(VM_GET_VMID, &[]).await?)
+    }
+
+    /// `VM_GET_HYP_RESOURCES` for `vmid`, as [`Client::vm_get_hyp_resources`].
+    ///
+    /// # Errors
+    /// As [`Client::vm_get_hyp_resources`].
+    ///
+    /// # Cancel safety
+    /// As [`AsyncClient::call`](crate::AsyncClient::call).
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+    pub async fn vm_get_hyp_resources(
+        &mut self,
+        vmid: u16,
+    ) -> Result<HypResources<'_>, RpcError<M::Error>> {
+        let reply = self
+            .call(VM_GET_HYP_RESOURCES, &hyp_resources_request(vmid))
+            .await?;
+        hyp_resources_of(reply)
     }
 }
 
