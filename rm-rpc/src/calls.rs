@@ -1,4 +1,5 @@
-//! Typed calls: `VM_GET_VMID` and `VM_GET_HYP_RESOURCES`.
+//! Typed calls: `VM_GET_VMID` and `VM_GET_HYP_RESOURCES`, on [`Client`] and (feature
+//! `async`) on `AsyncClient`, which decode their replies alike.
 //!
 //! - [`Client::vm_get_vmid`] (`0x56000024`): the calling VM's own VMID. No request payload;
 //!   the reply's payload is the le32 VMID. Not in the spec; the real resource manager
@@ -314,11 +315,7 @@ where
     /// Those of [`Client::call`]; [`RpcError::Malformed`] if the reply's payload is not a
     /// le32 VMID below 65,536.
     pub fn vm_get_vmid(&mut self) -> Result<u16, RpcError<M::Error>> {
-        let reply = self.call(VM_GET_VMID, &[])?;
-        let Ok(word) = <[u8; 4]>::try_from(reply) else {
-            return Err(RpcError::Malformed);
-        };
-        u16::try_from(u32::from_le_bytes(word)).map_err(|_| RpcError::Malformed)
+        vmid_of(self.call(VM_GET_VMID, &[])?)
     }
 
     /// `VM_GET_HYP_RESOURCES` for `vmid` (this VM's own: the one
@@ -332,8 +329,63 @@ where
         &mut self,
         vmid: u16,
     ) -> Result<HypResources<'_>, RpcError<M::Error>> {
-        let [lo, hi] = vmid.to_le_bytes();
-        let reply = self.call(VM_GET_HYP_RESOURCES, &[lo, hi, 0, 0])?;
-        HypResources::parse(reply).ok_or(RpcError::Malformed)
+        hyp_resources_of(self.call(VM_GET_HYP_RESOURCES, &hyp_resources_request(vmid))?)
     }
+}
+
+#[cfg(feature = "async")]
+impl<M, D, N, const BUF: usize> crate::AsyncClient<M, D, N, BUF>
+where
+    M: gunyah_msgq::AsyncMailbox,
+    D: embedded_hal_async::delay::DelayNs,
+    N: FnMut(Notification<'_>),
+{
+    /// `VM_GET_VMID`, as [`Client::vm_get_vmid`].
+    ///
+    /// # Errors
+    /// As [`Client::vm_get_vmid`].
+    ///
+    /// # Cancel safety
+    /// As [`AsyncClient::call`](crate::AsyncClient::call).
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+    pub async fn vm_get_vmid(&mut self) -> Result<u16, RpcError<M::Error>> {
+        vmid_of(self.call(VM_GET_VMID, &[]).await?)
+    }
+
+    /// `VM_GET_HYP_RESOURCES` for `vmid`, as [`Client::vm_get_hyp_resources`].
+    ///
+    /// # Errors
+    /// As [`Client::vm_get_hyp_resources`].
+    ///
+    /// # Cancel safety
+    /// As [`AsyncClient::call`](crate::AsyncClient::call).
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+    pub async fn vm_get_hyp_resources(
+        &mut self,
+        vmid: u16,
+    ) -> Result<HypResources<'_>, RpcError<M::Error>> {
+        let reply = self
+            .call(VM_GET_HYP_RESOURCES, &hyp_resources_request(vmid))
+            .await?;
+        hyp_resources_of(reply)
+    }
+}
+
+/// The VMID in a `VM_GET_VMID` reply's payload: a le32 below 65,536.
+pub(crate) fn vmid_of<E>(reply: &[u8]) -> Result<u16, RpcError<E>> {
+    let Ok(word) = <[u8; 4]>::try_from(reply) else {
+        return Err(RpcError::Malformed);
+    };
+    u16::try_from(u32::from_le_bytes(word)).map_err(|_| RpcError::Malformed)
+}
+
+/// The payload of a `VM_GET_HYP_RESOURCES` request: the le16 VMID and two bytes of padding.
+pub(crate) fn hyp_resources_request(vmid: u16) -> [u8; 4] {
+    let [lo, hi] = vmid.to_le_bytes();
+    [lo, hi, 0, 0]
+}
+
+/// The entries of a `VM_GET_HYP_RESOURCES` reply's payload.
+pub(crate) fn hyp_resources_of<E>(reply: &[u8]) -> Result<HypResources<'_>, RpcError<E>> {
+    HypResources::parse(reply).ok_or(RpcError::Malformed)
 }

@@ -25,12 +25,10 @@
 //! [`RpcError::Malformed`].
 
 use embedded_hal::delay::DelayNs;
-use gunyah_msgq::{MAX_MSG_SIZE, Mailbox, RM_MSG_SIZE, RecvOutcome, RmLink, SendOutcome};
+use gunyah_msgq::{Mailbox, RM_MSG_SIZE, RecvOutcome, RmLink, SendOutcome};
 
-use crate::error::{RmError, RpcError};
-use crate::fragment::{FragmentError, Fragmenter};
-use crate::reassemble::{Progress, ReassembleError, Reassembler};
-use crate::wire::{Header, MsgType, RM_ERROR_LEN};
+use crate::error::RpcError;
+use crate::session::{CallEnd, Key, Session, Wait};
 
 /// The most frames one [`Client::poll`] takes, so that a peer that keeps sending cannot hold
 /// the caller forever.
@@ -130,9 +128,6 @@ pub struct Notification<'a> {
     pub payload: &'a [u8],
 }
 
-/// How a call ended: its reply's length in the buffer, or why it failed.
-type CallEnd<E> = Result<usize, RpcError<E>>;
-
 /// What one receive brought.
 enum Rx<E> {
     /// The queue was empty.
@@ -141,32 +136,6 @@ enum Rx<E> {
     Other,
     /// The end of the call.
     Ours(CallEnd<E>),
-}
-
-/// The time left to wait.
-struct Wait {
-    left_us: u32,
-    step_us: u32,
-}
-
-impl Wait {
-    fn new(config: &ClientConfig) -> Wait {
-        Wait {
-            left_us: config.timeout_us,
-            step_us: config.poll_us.max(1),
-        }
-    }
-
-    /// Waits one step; `false` once the time is up.
-    fn tick<D: DelayNs>(&mut self, delay: &mut D) -> bool {
-        if self.left_us == 0 {
-            return false;
-        }
-        let step = self.step_us.min(self.left_us);
-        delay.delay_us(step);
-        self.left_us -= step;
-        true
-    }
 }
 
 /// A client of the resource manager: see the [module docs](self).
@@ -224,11 +193,7 @@ pub struct Client<M, D, N, const BUF: usize> {
     mailbox: M,
     delay: D,
     on_notification: N,
-    config: ClientConfig,
-    next_seq: u16,
-    stats: ClientStats,
-    frame: [u8; MAX_MSG_SIZE],
-    rx: Reassembler<[u8; BUF]>,
+    session: Session<BUF>,
 }
 
 impl<M, D, N, const BUF: usize> Client<M, D, N, BUF> {
@@ -242,38 +207,26 @@ impl<M, D, N, const BUF: usize> Client<M, D, N, BUF> {
             mailbox,
             delay,
             on_notification,
-            config,
-            next_seq: 0,
-            stats: ClientStats {
-                requests: 0,
-                replies: 0,
-                notifications: 0,
-                late_replies: 0,
-                timeouts: 0,
-                aborted: 0,
-                dropped: 0,
-            },
-            frame: [0; MAX_MSG_SIZE],
-            rx: Reassembler::new([0; BUF]),
+            session: Session::new(config),
         }
     }
 
     /// What the client has seen so far.
     #[must_use]
     pub fn stats(&self) -> ClientStats {
-        self.stats
+        self.session.stats()
     }
 
     /// The client's settings.
     #[must_use]
     pub fn config(&self) -> ClientConfig {
-        self.config
+        self.session.config()
     }
 
     /// The seq the next request will carry.
     #[must_use]
     pub fn next_seq(&self) -> u16 {
-        self.next_seq
+        self.session.next_seq()
     }
 
     /// The link.
@@ -304,28 +257,9 @@ where
     /// - [`RpcError::Timeout`], [`RpcError::Aborted`], [`RpcError::ReplyTooLarge`],
     ///   [`RpcError::Malformed`] (a reply under 4 payload bytes), [`RpcError::Rm`].
     pub fn call(&mut self, msg_id: u32, payload: &[u8]) -> Result<&[u8], RpcError<M::Error>> {
-        if msg_id == 0 {
-            return Err(RpcError::ReservedMsgId);
-        }
-        let seq = self.next_seq;
-        let fragments = Fragmenter::new(
-            MsgType::Request,
-            seq,
-            msg_id,
-            payload,
-            self.config.tx_max_msg_size,
-        )
-        .map_err(|e| match e {
-            FragmentError::PayloadTooLarge { len, max } => RpcError::PayloadTooLarge { len, max },
-            FragmentError::QueueTooSmall { max_msg_size } => {
-                RpcError::QueueTooSmall { max_msg_size }
-            }
-            FragmentError::Continuation => RpcError::Malformed,
-        })?;
-        self.next_seq = seq.wrapping_add(1);
-        self.stats.requests = self.stats.requests.wrapping_add(1);
-        let key = Some((seq, msg_id));
-        let mut wait = Wait::new(&self.config);
+        let (key, fragments) = self.session.begin(msg_id, payload)?;
+        let key = Some(key);
+        let mut wait = Wait::new(&self.session.config());
         let mut end = None;
         let mut timed_out = false;
         'send: for fragment in fragments {
@@ -339,7 +273,7 @@ where
                             end = Some(result);
                             break 'send;
                         }
-                        if !wait.tick(&mut self.delay) {
+                        if !tick(&mut wait, &mut self.delay) {
                             timed_out = true;
                             break 'send;
                         }
@@ -354,25 +288,16 @@ where
                     Rx::Ours(result) => break Some(result),
                     Rx::Other => {}
                     Rx::Empty => {
-                        if !wait.tick(&mut self.delay) {
+                        if !tick(&mut wait, &mut self.delay) {
                             break None;
                         }
                     }
                 }
             };
         }
-        let Some(result) = end else {
-            self.stats.timeouts = self.stats.timeouts.wrapping_add(1);
-            return Err(RpcError::Timeout);
-        };
-        let len = result?;
-        let reply = self.rx.payload(len);
-        let Some((word, rest)) = reply.split_first_chunk::<RM_ERROR_LEN>() else {
-            return Err(RpcError::Malformed);
-        };
-        match RmError::from_word(u32::from_le_bytes(*word)) {
-            Some(e) => Err(RpcError::Rm(e)),
-            None => Ok(rest),
+        match end {
+            Some(result) => self.session.reply(result),
+            None => Err(self.session.timed_out()),
         }
     }
 
@@ -392,10 +317,7 @@ where
     }
 
     /// Receives until the queue is empty or the call with `key` ends.
-    fn drain(
-        &mut self,
-        key: Option<(u16, u32)>,
-    ) -> Result<Option<CallEnd<M::Error>>, RpcError<M::Error>> {
+    fn drain(&mut self, key: Option<Key>) -> Result<Option<CallEnd<M::Error>>, RpcError<M::Error>> {
         for _ in 0..POLL_LIMIT {
             match self.receive(key)? {
                 Rx::Ours(result) => return Ok(Some(result)),
@@ -407,51 +329,30 @@ where
     }
 
     /// Receives one frame and acts on it; `key` is the outstanding request's (seq, msg_id).
-    fn receive(&mut self, key: Option<(u16, u32)>) -> Result<Rx<M::Error>, RpcError<M::Error>> {
+    fn receive(&mut self, key: Option<Key>) -> Result<Rx<M::Error>, RpcError<M::Error>> {
         let outcome = self
             .mailbox
-            .try_recv(&mut self.frame)
+            .try_recv(&mut self.session.frame)
             .map_err(RpcError::Mailbox)?;
         let RecvOutcome::Received { len, .. } = outcome else {
             return Ok(Rx::Empty);
         };
-        let ours = |h: Header| h.kind == MsgType::Reply && key == Some((h.seq, h.msg_id));
-        let stats = &mut self.stats;
-        let pushed = self.rx.push(&self.frame[..len.min(MAX_MSG_SIZE)]);
-        let mut end = None;
-        if let Some(header) = pushed.aborted {
-            stats.aborted = stats.aborted.wrapping_add(1);
-            if ours(header) {
-                end = Some(Err(RpcError::Aborted));
-            }
-        }
-        match pushed.result {
-            Ok(Progress::Complete(msg)) => match msg.header.kind {
-                MsgType::Reply if ours(msg.header) => {
-                    stats.replies = stats.replies.wrapping_add(1);
-                    end = Some(Ok(msg.payload.len()));
-                }
-                MsgType::Reply => stats.late_replies = stats.late_replies.wrapping_add(1),
-                MsgType::Notification => {
-                    stats.notifications = stats.notifications.wrapping_add(1);
-                    (self.on_notification)(Notification {
-                        msg_id: msg.header.msg_id,
-                        payload: msg.payload,
-                    });
-                }
-                MsgType::Request | MsgType::Continuation => {
-                    stats.dropped = stats.dropped.wrapping_add(1);
-                }
+        Ok(
+            match self.session.on_frame(len, key, &mut self.on_notification) {
+                Some(result) => Rx::Ours(result),
+                None => Rx::Other,
             },
-            Ok(Progress::Partial) => {}
-            Err(ReassembleError::TooLarge { header, capacity }) if ours(header) => {
-                end = Some(Err(RpcError::ReplyTooLarge { capacity }));
-            }
-            Err(_) => stats.dropped = stats.dropped.wrapping_add(1),
+        )
+    }
+}
+
+/// Waits the next step of `wait` on `delay`; `false` once the time is up.
+fn tick<D: DelayNs>(wait: &mut Wait, delay: &mut D) -> bool {
+    match wait.next_step() {
+        Some(step) => {
+            delay.delay_us(step);
+            true
         }
-        Ok(match end {
-            Some(result) => Rx::Ours(result),
-            None => Rx::Other,
-        })
+        None => false,
     }
 }

@@ -12,6 +12,7 @@
 //! | [`reassemble`] | [`Reassembler`]: frames back into messages, in a caller-provided buffer |
 //! | [`error`] | [`RmError`] (the reply's RM error word) and [`RpcError`] (a call's failures) |
 //! | [`client`] | [`Client`]: one request at a time, seq + msg_id matching, timeouts, notifications |
+//! | `async_client` | `AsyncClient` (feature `async`): the same client over any `AsyncMailbox`, waiting as futures |
 //! | [`calls`] | `VM_GET_VMID`, `VM_GET_HYP_RESOURCES` (as the core's [`LinkDesc`](gunyah_msgq::LinkDesc)s) |
 //!
 //! ```
@@ -77,12 +78,16 @@
 //! management, IRQ lending). A notification that arrives while no call or [`Client::poll`]
 //! runs waits in the RX queue (the resource manager keeps at most 256 per VM).
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 #[cfg(test)]
 extern crate std;
 
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub mod async_client;
 pub mod calls;
 pub mod client;
 pub mod error;
@@ -90,6 +95,11 @@ pub mod fragment;
 pub mod reassemble;
 pub mod wire;
 
+mod session;
+
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub use async_client::AsyncClient;
 pub use calls::{HypResource, HypResources, ResourceType};
 pub use client::{Client, ClientConfig, ClientStats, Notification};
 pub use error::{RmError, RpcError};
