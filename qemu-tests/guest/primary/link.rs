@@ -1,7 +1,8 @@
 //! The RM link as one `MsgQueue` in a static, built at run time from the device tree's sizes
 //! (`try_duplex`), and the interrupt hook that feeds it: the RX vIRQ runs
 //! `on_rx_interrupt` (messages go to the [`inbox`](super::inbox)), the TX vIRQ
-//! `on_tx_interrupt`.
+//! `on_tx_interrupt`. Once the link was handed over to the async queue
+//! ([`async_link`](super::async_link)), the hook routes both INTIDs to that queue instead.
 
 use gunyah_msgq::{ConfigError, MAX_MSG_SIZE, MsgQueue, RxConfig, TxConfig};
 use gunyah_msgq_hvc::Smccc;
@@ -54,6 +55,14 @@ pub fn get() -> Option<&'static Link> {
 
 /// Runs in the IRQ vector for every INTID taken (after `irq` counted it, before the EOI).
 fn on_irq(intid: u32) {
+    if let Some(link) = super::async_link::get() {
+        if intid == link.config.rx.intid {
+            link.queue.on_rx_interrupt();
+        } else if intid == link.config.tx.intid {
+            link.queue.on_tx_interrupt();
+        }
+        return;
+    }
     let Some(link) = get() else { return };
     if intid == link.config.rx.intid {
         // Errors stay visible as the queue's counters and `rx_pending`.

@@ -164,7 +164,7 @@ fn receive_empty(cx: &mut Ctx, note: &mut Note) -> Outcome {
 
 /// Messages the client took that were no reply of its own: notifications, late replies,
 /// dropped frames.
-fn others(s: &ClientStats) -> u32 {
+pub(super) fn others(s: &ClientStats) -> u32 {
     s.notifications + s.late_replies + s.dropped
 }
 
@@ -239,7 +239,7 @@ fn unknown_call(cx: &mut Ctx, note: &mut Note) -> Outcome {
 }
 
 /// Fails unless the queue `got` (from `VM_GET_HYP_RESOURCES`) is the tree's `want`.
-fn same_queue(got: Option<QueueDesc>, want: &Side, what: &'static str) -> Outcome {
+pub(super) fn same_queue(got: Option<QueueDesc>, want: &Side, what: &'static str) -> Outcome {
     let Some(q) = got else {
         return Err(Fail {
             what,

@@ -8,9 +8,12 @@
 //! checks through the core: refused sizes, EMPTY; the RM calls through `gunyah-rm-rpc`'s
 //! `Client` (`VM_GET_VMID`, an unknown msg_id, `VM_GET_HYP_RESOURCES`), answered by
 //! interrupt; a reply's edge held while the RX line is disabled, and the capability errors 50
-//! and 53. One line per check, then
+//! and 53; then the link handed over to an `AsyncQueue` and the same three calls through
+//! `AsyncClient` on a `wfi` executor. One line per check, then
 //! `N passed, N failed`; the exit status (semihosting) is the verdict.
 
+mod async_cases;
+mod async_link;
 mod counted;
 mod entry;
 pub mod fdt;
@@ -53,6 +56,7 @@ pub fn main() -> u32 {
     });
     let tree_vmid = tree.ok().and_then(|t| rm_node::vm_id(&t).ok().flatten());
     link_cases::run(&mut r, installed, tree_vmid);
+    async_cases::run(&mut r, installed, tree_vmid);
     r.finish()
 }
 
